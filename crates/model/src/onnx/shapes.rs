@@ -1,0 +1,143 @@
+//! Shape and element-type inference for tensors the file does not annotate, through tract's
+//! analysis of the same bytes. Whatever tract cannot analyse stays unknown and is noted;
+//! the model loads regardless.
+
+use crate::graph::{Dim, ElemType, Graph, Shape};
+use bytes::Bytes;
+use glassbox_tensor::DType;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::OnceLock;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::{Factoid, InferenceFact};
+
+/// Fills in unknown shapes and element types of the main graph. Returns notes on what could
+/// not be inferred.
+pub fn infer(graph: &mut Graph, bytes: &Bytes, model_dir: &Path) -> Vec<String> {
+    let needs_inference = graph
+        .tensors
+        .iter()
+        .any(|t| t.shape.is_partly_unknown() || matches!(t.elem_type, ElemType::Unknown(_)));
+    if !needs_inference {
+        return Vec::new();
+    }
+    // tract is a dependency with its own invariants; a panic in it must not take the
+    // inspection down with it.
+    let analysed =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(bytes, model_dir)));
+    let (facts, mut notes) = match analysed {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => return vec![format!("shape inference unavailable: {e:#}")],
+        Err(_) => {
+            return vec![
+                "shape inference unavailable: the engine panicked while analysing the model".into(),
+            ]
+        }
+    };
+    for tensor in &mut graph.tensors {
+        let Some(fact) = facts.get(&tensor.name) else {
+            continue;
+        };
+        if matches!(tensor.elem_type, ElemType::Unknown(_)) {
+            if let Some(dtype) = fact.datum_type.concretize().and_then(dtype_from_datum) {
+                tensor.elem_type = ElemType::Numeric(dtype);
+            }
+        }
+        if tensor.shape.is_partly_unknown() {
+            tensor.shape = merge_shapes(&tensor.shape, &shape_from_fact(fact));
+        }
+    }
+    let unknown = graph
+        .tensors
+        .iter()
+        .filter(|t| t.shape.is_partly_unknown())
+        .count();
+    if unknown > 0 {
+        notes.push(format!("{unknown} tensor shapes could not be inferred"));
+    }
+    notes
+}
+
+type Facts = HashMap<String, InferenceFact>;
+
+fn analyse(bytes: &Bytes, model_dir: &Path) -> TractResult<(Facts, Vec<String>)> {
+    use prost::Message;
+    let proto = tract_onnx::pb::ModelProto::decode(bytes.clone())?;
+    let parsed = onnx().parse(&proto, model_dir.to_str())?;
+    let mut model = parsed.model;
+    let mut notes = Vec::new();
+    if let Err(e) = model.analyse(true) {
+        notes.push(format!("shape inference stopped early: {e}"));
+    }
+    let mut facts = HashMap::with_capacity(parsed.outlets_by_name.len());
+    for (name, outlet) in parsed.outlets_by_name {
+        facts.insert(name, model.outlet_fact(outlet)?.clone());
+    }
+    Ok((facts, notes))
+}
+
+fn shape_from_fact(fact: &InferenceFact) -> Shape {
+    if fact.shape.is_open() {
+        return Shape(None);
+    }
+    Shape(Some(
+        fact.shape
+            .dims()
+            .map(|d| match d.concretize() {
+                Some(dim) => match dim.to_i64() {
+                    Ok(n) if n >= 0 => Dim::Fixed(n as u64),
+                    Ok(_) => Dim::Unknown,
+                    Err(_) => Dim::Symbol(dim.to_string()),
+                },
+                None => Dim::Unknown,
+            })
+            .collect(),
+    ))
+}
+
+/// Keeps every dimension the declaration knows and fills the rest from inference.
+fn merge_shapes(declared: &Shape, inferred: &Shape) -> Shape {
+    match (&declared.0, &inferred.0) {
+        (None, _) => inferred.clone(),
+        (Some(d), Some(i)) if d.len() == i.len() => Shape(Some(
+            d.iter()
+                .zip(i)
+                .map(|(d, i)| {
+                    if *d == Dim::Unknown {
+                        i.clone()
+                    } else {
+                        d.clone()
+                    }
+                })
+                .collect(),
+        )),
+        _ => declared.clone(),
+    }
+}
+
+fn dtype_from_datum(datum: DatumType) -> Option<DType> {
+    Some(match datum {
+        DatumType::F16 => DType::F16,
+        DatumType::F32 => DType::F32,
+        DatumType::F64 => DType::F64,
+        DatumType::I8 => DType::I8,
+        DatumType::I16 => DType::I16,
+        DatumType::I32 => DType::I32,
+        DatumType::I64 | DatumType::TDim => DType::I64,
+        DatumType::U8 => DType::U8,
+        DatumType::U16 => DType::U16,
+        DatumType::U32 => DType::U32,
+        DatumType::U64 => DType::U64,
+        DatumType::Bool => DType::Bool,
+        _ => return None,
+    })
+}
+
+/// Whether the inference engine has an implementation registered for this op type (default
+/// ONNX domain and the domains tract maps onto it).
+pub fn engine_supports(op: &str) -> bool {
+    static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
+    KNOWN
+        .get_or_init(|| onnx().op_register.0.keys().cloned().collect())
+        .contains(op)
+}

@@ -1,0 +1,151 @@
+//! Terminal formatting: compact numbers, sparklines, fixed-width columns, and the pager.
+
+use std::io::{IsTerminal, Write};
+use std::process::{Command, Stdio};
+
+/// A number in at most 8 characters: `0`, `0.125`, `-12.5`, `1.2e-05`.
+pub fn number(x: f64) -> String {
+    let magnitude = x.abs();
+    if x == 0.0 {
+        "0".into()
+    } else if (0.01..1000.0).contains(&magnitude) {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{x:.1e}")
+    }
+}
+
+/// A count with a metric suffix: `950`, `9.5K`, `11.7M`, `1.8G`.
+pub fn count(n: u64) -> String {
+    let x = n as f64;
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=999_999 => format!("{:.1}K", x / 1e3),
+        1_000_000..=999_999_999 => format!("{:.1}M", x / 1e6),
+        _ => format!("{:.1}G", x / 1e9),
+    }
+}
+
+/// A byte size: `512 B`, `44.6 MiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Histogram counts as a sparkline of `width` characters (bins are summed in groups).
+pub fn sparkline(counts: &[u64], width: usize) -> String {
+    const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    if counts.is_empty() || width == 0 {
+        return String::new();
+    }
+    let group = counts.len().div_ceil(width);
+    let sums: Vec<u64> = counts.chunks(group).map(|c| c.iter().sum()).collect();
+    let max = sums.iter().copied().max().unwrap_or(0).max(1);
+    sums.iter()
+        .map(|&s| match s {
+            0 => ' ',
+            s => LEVELS[((s * 7).div_ceil(max) as usize).min(7)],
+        })
+        .collect()
+}
+
+/// `text` cut to `width` characters, keeping its end (where node names differ) behind `…`.
+pub fn fit_left(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_string();
+    }
+    let keep = width.saturating_sub(1);
+    let tail: String = chars[chars.len() - keep..].iter().collect();
+    format!("…{tail}")
+}
+
+/// `text` cut to `width` characters, keeping its start.
+pub fn fit_right(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_string();
+    }
+    let head: String = chars[..width.saturating_sub(1)].iter().collect();
+    format!("{head}…")
+}
+
+/// Writes `text` to stdout, through `$PAGER` (default `less -FRX`) when stdout is a terminal
+/// and the text is taller than it, as git does.
+pub fn page(text: &str, use_pager: bool) -> std::io::Result<()> {
+    let rows: usize = std::env::var("LINES")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(40);
+    let stdout = std::io::stdout();
+    if use_pager && stdout.is_terminal() && text.lines().count() > rows {
+        let pager = std::env::var("PAGER").unwrap_or_else(|_| "less -FRX".into());
+        let mut words = pager.split_whitespace();
+        if let Some(program) = words.next() {
+            if let Ok(mut child) = Command::new(program)
+                .args(words)
+                .stdin(Stdio::piped())
+                .spawn()
+            {
+                if let Some(mut input) = child.stdin.take() {
+                    // A pager closed early (q) is not an error.
+                    let _ = input.write_all(text.as_bytes());
+                }
+                child.wait()?;
+                return Ok(());
+            }
+        }
+    }
+    let mut out = stdout.lock();
+    match out.write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_fit_in_eight_characters() {
+        for x in [
+            0.0,
+            0.125,
+            -12.5,
+            1.2e-5,
+            -3.4e12,
+            999.9,
+            123456.0,
+            f64::MIN_POSITIVE,
+        ] {
+            assert!(number(x).chars().count() <= 8, "{x} -> {}", number(x));
+        }
+        assert_eq!(number(0.125), "0.125");
+        assert_eq!(number(-12.5), "-12.5");
+        assert_eq!(count(11_689_512), "11.7M");
+        assert_eq!(bytes(46_758_912), "44.6 MiB");
+    }
+
+    #[test]
+    fn sparkline_scales_to_the_largest_group() {
+        assert_eq!(sparkline(&[0, 1, 2, 8], 4), " ▂▃█");
+        assert_eq!(sparkline(&[1; 32], 8).chars().count(), 8);
+    }
+
+    #[test]
+    fn names_are_cut_from_the_left() {
+        assert_eq!(fit_left("/layer1/layer1.0/conv1/Conv", 12), "…/conv1/Conv");
+        assert_eq!(fit_right("BatchNormalization", 8), "BatchNo…");
+    }
+}
