@@ -41,6 +41,13 @@ def timed(cmd):
     return dt
 
 
+def label(model):
+    base = os.path.basename(model)
+    if base == "model.onnx":  # fixtures/*/NAME/model.onnx
+        base = os.path.join(os.path.basename(os.path.dirname(os.path.abspath(model))), base)
+    return base
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("glassbox", help="path to the glassbox binary")
@@ -65,14 +72,14 @@ def main():
             for _ in range(args.runs):
                 for k, c in cmds.items():
                     times[k].append(timed(c))
-        except RuntimeError as e:
+        except (RuntimeError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
-            print(f"| {os.path.basename(model)} | {os.path.getsize(model) / 1e6:.1f} | failed | failed | - |")
+            print(f"| {label(model)} | {os.path.getsize(model) / 1e6:.1f} | failed | failed | - |")
             failed = True
             continue
         g = statistics.median(times["glassbox"])
         p = statistics.median(times["python"])
-        print(f"| {os.path.basename(model)} | {os.path.getsize(model) / 1e6:.1f} | {g:.3f} | {p:.3f} | {g / p:.2f} |",
+        print(f"| {label(model)} | {os.path.getsize(model) / 1e6:.1f} | {g:.3f} | {p:.3f} | {g / p:.2f} |",
               flush=True)
     return 1 if failed else 0
 
