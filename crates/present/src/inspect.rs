@@ -79,11 +79,9 @@ pub fn render(report: &InspectReport, depth: Option<usize>) -> String {
     } else {
         format!(", {}", m.producer)
     };
-    let _ = writeln!(
-        out,
-        "{}  (ONNX IR {}{opset}{producer})",
-        m.path, m.ir_version
-    );
+    let about = format!("  (ONNX IR {}{opset}{producer})", m.ir_version);
+    let path_width = 80usize.saturating_sub(about.chars().count()).max(20);
+    let _ = writeln!(out, "{}{about}", text::fit_left(&m.path, path_width));
     let t = &report.totals;
     let _ = writeln!(
         out,
@@ -231,7 +229,8 @@ fn render_lint(out: &mut String, report: &InspectReport) {
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
-        let _ = writeln!(out, "  {severity:<7} {}: {}", finding.rule, finding.message);
+        let line = format!("  {severity:<7} {}: {}", finding.rule, finding.message);
+        let _ = writeln!(out, "{}", text::wrap(&line, 80, 10));
     }
     out.push('\n');
 }

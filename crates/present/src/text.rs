@@ -80,6 +80,44 @@ pub fn fit_right(text: &str, width: usize) -> String {
     format!("{head}…")
 }
 
+/// Word-wraps `text` to `width` columns; lines after the first start with `indent` spaces.
+/// Words longer than a line are split.
+pub fn wrap(text: &str, width: usize, indent: usize) -> String {
+    let mut done: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let fresh = used <= indent && !done.is_empty() || used == 0;
+            let needed = word.len() + usize::from(!fresh);
+            if used + needed <= width {
+                if !fresh {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                used += needed;
+                break;
+            }
+            if !fresh {
+                done.push(std::mem::replace(&mut line, " ".repeat(indent)));
+                used = indent;
+                continue;
+            }
+            let (head, tail) = word.split_at(width.saturating_sub(used).max(1).min(word.len()));
+            line.extend(head.iter());
+            word = tail.to_vec();
+            done.push(std::mem::replace(&mut line, " ".repeat(indent)));
+            used = indent;
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    done.push(line);
+    done.join("\n")
+}
+
 /// Writes `text` to stdout, through `$PAGER` (default `less -FRX`) when stdout is a terminal
 /// and the text is taller than it, as git does.
 pub fn page(text: &str, use_pager: bool) -> std::io::Result<()> {
@@ -141,6 +179,19 @@ mod tests {
     fn sparkline_scales_to_the_largest_group() {
         assert_eq!(sparkline(&[0, 1, 2, 8], 4), " ▂▃█");
         assert_eq!(sparkline(&[1; 32], 8).chars().count(), 8);
+    }
+
+    #[test]
+    fn wrapped_text_stays_inside_the_width() {
+        let text = "info rule: a long message with `/a/very/long/node/name/that/cannot/break/anywhere/at/all/Conv` inside";
+        let wrapped = wrap(text, 30, 4);
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 30),
+            "{wrapped}"
+        );
+        assert!(wrapped.lines().skip(1).all(|l| l.starts_with("    ")));
+        let words: String = wrapped.split_whitespace().collect();
+        assert_eq!(words, text.split_whitespace().collect::<String>());
     }
 
     #[test]

@@ -100,11 +100,25 @@ proptest! {
 fn nan_inf_empty_and_constant_tensors() {
     let empty = Summary::of::<f32>(&[], 4);
     assert_eq!(empty.moments.count(), 0);
-    assert_eq!((empty.moments.min(), empty.moments.mean(), empty.moments.std()), (None, None, None));
+    assert_eq!(
+        (
+            empty.moments.min(),
+            empty.moments.mean(),
+            empty.moments.std()
+        ),
+        (None, None, None)
+    );
     assert!(empty.histogram.counts.is_empty());
 
     let only_bad = Summary::of(&[f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::NAN], 4);
-    assert_eq!((only_bad.moments.nan, only_bad.moments.pos_inf, only_bad.moments.neg_inf), (2, 1, 1));
+    assert_eq!(
+        (
+            only_bad.moments.nan,
+            only_bad.moments.pos_inf,
+            only_bad.moments.neg_inf
+        ),
+        (2, 1, 1)
+    );
     assert_eq!(only_bad.moments.mean(), None);
     assert!(only_bad.histogram.counts.is_empty());
 
@@ -131,22 +145,89 @@ fn every_dtype_reads_from_little_endian_bytes() {
         let direct = Summary::of(expected, 4);
         assert_eq!(summary, direct, "{dtype:?}");
     };
-    check(DType::F32, floats.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect(), &floats);
-    check(DType::F64, floats.iter().flat_map(|&v| v.to_le_bytes()).collect(), &floats);
-    check(DType::F16, floats.iter().flat_map(|&v| f16::from_f64(v).to_le_bytes()).collect(), &floats);
-    check(DType::BF16, floats.iter().flat_map(|&v| bf16::from_f64(v).to_le_bytes()).collect(), &floats);
+    check(
+        DType::F32,
+        floats
+            .iter()
+            .flat_map(|&v| (v as f32).to_le_bytes())
+            .collect(),
+        &floats,
+    );
+    check(
+        DType::F64,
+        floats.iter().flat_map(|&v| v.to_le_bytes()).collect(),
+        &floats,
+    );
+    check(
+        DType::F16,
+        floats
+            .iter()
+            .flat_map(|&v| f16::from_f64(v).to_le_bytes())
+            .collect(),
+        &floats,
+    );
+    check(
+        DType::BF16,
+        floats
+            .iter()
+            .flat_map(|&v| bf16::from_f64(v).to_le_bytes())
+            .collect(),
+        &floats,
+    );
     let ints = [-3i64, 0, 7, 100];
     let as_f64: Vec<f64> = ints.iter().map(|&v| v as f64).collect();
-    check(DType::I64, ints.iter().flat_map(|v| v.to_le_bytes()).collect(), &as_f64);
-    check(DType::I32, ints.iter().flat_map(|&v| (v as i32).to_le_bytes()).collect(), &as_f64);
-    check(DType::I16, ints.iter().flat_map(|&v| (v as i16).to_le_bytes()).collect(), &as_f64);
-    check(DType::I8, ints.iter().map(|&v| v as i8 as u8).collect(), &as_f64);
+    check(
+        DType::I64,
+        ints.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        &as_f64,
+    );
+    check(
+        DType::I32,
+        ints.iter()
+            .flat_map(|&v| (v as i32).to_le_bytes())
+            .collect(),
+        &as_f64,
+    );
+    check(
+        DType::I16,
+        ints.iter()
+            .flat_map(|&v| (v as i16).to_le_bytes())
+            .collect(),
+        &as_f64,
+    );
+    check(
+        DType::I8,
+        ints.iter().map(|&v| v as i8 as u8).collect(),
+        &as_f64,
+    );
     let unsigned = [0u64, 1, 200, 255];
     let as_f64: Vec<f64> = unsigned.iter().map(|&v| v as f64).collect();
-    check(DType::U8, unsigned.iter().map(|&v| v as u8).collect(), &as_f64);
-    check(DType::U16, unsigned.iter().flat_map(|&v| (v as u16).to_le_bytes()).collect(), &as_f64);
-    check(DType::U32, unsigned.iter().flat_map(|&v| (v as u32).to_le_bytes()).collect(), &as_f64);
-    check(DType::U64, unsigned.iter().flat_map(|v| v.to_le_bytes()).collect(), &as_f64);
+    check(
+        DType::U8,
+        unsigned.iter().map(|&v| v as u8).collect(),
+        &as_f64,
+    );
+    check(
+        DType::U16,
+        unsigned
+            .iter()
+            .flat_map(|&v| (v as u16).to_le_bytes())
+            .collect(),
+        &as_f64,
+    );
+    check(
+        DType::U32,
+        unsigned
+            .iter()
+            .flat_map(|&v| (v as u32).to_le_bytes())
+            .collect(),
+        &as_f64,
+    );
+    check(
+        DType::U64,
+        unsigned.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        &as_f64,
+    );
     check(DType::Bool, vec![0, 1, 1, 0], &[0.0, 1.0, 1.0, 0.0]);
 }
 
