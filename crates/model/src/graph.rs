@@ -41,7 +41,7 @@ impl Shape {
     pub fn is_partly_unknown(&self) -> bool {
         match &self.0 {
             None => true,
-            Some(dims) => dims.iter().any(|d| *d == Dim::Unknown),
+            Some(dims) => dims.contains(&Dim::Unknown),
         }
     }
 

@@ -1,5 +1,7 @@
 //! Graphs built by hand with glassbox's own protobuf structs, loaded back and linted.
 
+#![allow(clippy::unwrap_used)] // test support code outside #[test] functions
+
 use glassbox_model::cost::weight_summaries;
 use glassbox_model::lint::{self, Severity};
 use glassbox_model::onnx::proto::*;

@@ -1,6 +1,8 @@
 //! `glassbox inspect` on real models and hand-made faulty ones, checked against the `onnx`
 //! package's reading and numpy's statistics (scripts/onnx_facts.py).
 
+#![allow(clippy::unwrap_used)] // test support code outside #[test] functions
+
 mod common;
 
 use common::*;

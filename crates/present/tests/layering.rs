@@ -1,6 +1,8 @@
 //! Dependencies point down: a crate may depend only on glassbox crates of a lower layer
 //! (tensor ← model ← run ← data/diagnose ← present). ARCHITECTURE.md lists the same order.
 
+#![allow(clippy::unwrap_used)] // test support code outside #[test] functions
+
 mod common;
 
 /// Layer rank of each glassbox crate; a crate may depend on strictly lower ranks.

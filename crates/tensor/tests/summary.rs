@@ -1,6 +1,8 @@
 //! Summaries checked against a straightforward two-pass reference, and merged halves
 //! against the whole.
 
+#![allow(clippy::unwrap_used)] // test support code outside #[test] functions
+
 use glassbox_tensor::{DType, Histogram, Moments, Summary};
 use half::{bf16, f16};
 use proptest::prelude::*;

@@ -1,6 +1,6 @@
 //! Helpers shared by the CLI tests: paths, running glassbox, and the Python reference.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly what CI runs (.ci/run calls this).
+# Sets up the Python reference venv (onnx 1.17.0 + numpy + onnxruntime) first; needs only
+# the stock toolchain (Rust, Python 3.11). Takes about 15 minutes on 2 cores from clean.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup-python.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+echo "scripts/test.sh: all checks passed"
