@@ -103,11 +103,13 @@ pub fn node_macs(graph: &Graph, node: &Node) -> Option<u64> {
     }
 }
 
-/// Summaries (stats and histogram with `bins` bins) of every numeric stored tensor.
+/// Summaries (stats and histogram with `bins` bins) of every numeric stored tensor, computed
+/// in parallel across tensors.
 pub fn weight_summaries(graph: &Graph, bins: usize) -> HashMap<TensorId, Summary> {
+    use rayon::prelude::*;
     graph
         .tensors
-        .iter()
+        .par_iter()
         .enumerate()
         .filter_map(|(id, t)| match (t.elem_type, &t.data) {
             (ElemType::Numeric(dtype), Some(data)) => {

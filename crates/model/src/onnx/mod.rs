@@ -57,7 +57,7 @@ pub fn load_bytes(bytes: Bytes, path: &Path) -> Result<Model, LoadError> {
         .unwrap_or(Path::new("."));
     let converter = Converter { path, model_dir };
     let mut graph = converter.graph(graph_proto, &[])?;
-    let shape_notes = shapes::infer(&mut graph, &bytes, model_dir);
+    let shape_notes = shapes::infer(&mut graph, &proto, model_dir);
     Ok(Model {
         ir_version: proto.ir_version,
         opsets: proto

@@ -2,8 +2,8 @@
 //! analysis of the same bytes. Whatever tract cannot analyse stays unknown and is noted;
 //! the model loads regardless.
 
+use super::proto::{GraphProto, ModelProto, TensorShapeProto, TypeProto, ValueInfoProto};
 use crate::graph::{Dim, ElemType, Graph, Shape};
-use bytes::Bytes;
 use glassbox_tensor::DType;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -13,7 +13,7 @@ use tract_onnx::tract_hir::infer::{Factoid, InferenceFact};
 
 /// Fills in unknown shapes and element types of the main graph. Returns notes on what could
 /// not be inferred.
-pub fn infer(graph: &mut Graph, bytes: &Bytes, model_dir: &Path) -> Vec<String> {
+pub fn infer(graph: &mut Graph, proto: &ModelProto, model_dir: &Path) -> Vec<String> {
     let needs_inference = graph
         .tensors
         .iter()
@@ -24,7 +24,7 @@ pub fn infer(graph: &mut Graph, bytes: &Bytes, model_dir: &Path) -> Vec<String> 
     // tract is a dependency with its own invariants; a panic in it must not take the
     // inspection down with it.
     let analysed =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(bytes, model_dir)));
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse(proto, model_dir)));
     let (facts, mut notes) = match analysed {
         Ok(Ok(result)) => result,
         Ok(Err(e)) => return vec![format!("shape inference unavailable: {e:#}")],
@@ -60,9 +60,9 @@ pub fn infer(graph: &mut Graph, bytes: &Bytes, model_dir: &Path) -> Vec<String> 
 
 type Facts = HashMap<String, InferenceFact>;
 
-fn analyse(bytes: &Bytes, model_dir: &Path) -> TractResult<(Facts, Vec<String>)> {
+fn analyse(proto: &ModelProto, model_dir: &Path) -> TractResult<(Facts, Vec<String>)> {
     use prost::Message;
-    let proto = tract_onnx::pb::ModelProto::decode(bytes.clone())?;
+    let proto = tract_onnx::pb::ModelProto::decode(slim(proto).encode_to_vec().as_slice())?;
     let parsed = onnx().parse(&proto, model_dir.to_str())?;
     let mut model = parsed.model;
     let mut notes = Vec::new();
@@ -74,6 +74,61 @@ fn analyse(bytes: &Bytes, model_dir: &Path) -> TractResult<(Facts, Vec<String>)>
         facts.insert(name, model.outlet_fact(outlet)?.clone());
     }
     Ok((facts, notes))
+}
+
+/// Floating-point initializers with more elements than this are handed to the analysis as
+/// typed graph inputs instead of values: shapes follow from their dims alone, and the engine
+/// does not copy megabytes of weights. Small ones (Resize scales, Pad values) stay values,
+/// since shapes can depend on them.
+const SLIM_ABOVE_ELEMENTS: i64 = 256;
+
+/// A copy of the model whose big floating-point initializers are declared inputs.
+fn slim(proto: &ModelProto) -> ModelProto {
+    let mut proto = proto.clone();
+    if let Some(graph) = proto.graph.as_mut() {
+        slim_graph(graph);
+    }
+    proto
+}
+
+fn slim_graph(graph: &mut GraphProto) {
+    use super::proto::tensor_shape_proto::{dimension::Value as D, Dimension};
+    use super::proto::type_proto::{Tensor as TensorType, Value};
+    let floats = [1, 10, 11, 16];
+    let initializers = std::mem::take(&mut graph.initializer);
+    for init in initializers {
+        let elements = init
+            .dims
+            .iter()
+            .try_fold(1i64, |acc, &d| acc.checked_mul(d));
+        let big = elements.is_some_and(|n| n > SLIM_ABOVE_ELEMENTS);
+        if !(big && floats.contains(&init.data_type)) {
+            graph.initializer.push(init);
+            continue;
+        }
+        if graph.input.iter().any(|i| i.name == init.name) {
+            continue;
+        }
+        let dim = init
+            .dims
+            .iter()
+            .map(|&d| Dimension {
+                value: Some(D::DimValue(d)),
+                denotation: String::new(),
+            })
+            .collect();
+        graph.input.push(ValueInfoProto {
+            name: init.name.clone(),
+            r#type: Some(TypeProto {
+                value: Some(Value::TensorType(TensorType {
+                    elem_type: init.data_type,
+                    shape: Some(TensorShapeProto { dim }),
+                })),
+                denotation: String::new(),
+            }),
+            doc_string: String::new(),
+        });
+    }
 }
 
 fn shape_from_fact(fact: &InferenceFact) -> Shape {
