@@ -92,42 +92,90 @@ fn slim(proto: &ModelProto) -> ModelProto {
 }
 
 fn slim_graph(graph: &mut GraphProto) {
-    use super::proto::tensor_shape_proto::{dimension::Value as D, Dimension};
-    use super::proto::type_proto::{Tensor as TensorType, Value};
     let floats = [1, 10, 11, 16];
     let initializers = std::mem::take(&mut graph.initializer);
     for init in initializers {
-        let elements = init
-            .dims
-            .iter()
-            .try_fold(1i64, |acc, &d| acc.checked_mul(d));
-        let big = elements.is_some_and(|n| n > SLIM_ABOVE_ELEMENTS);
+        let big = element_count(&init.dims).is_some_and(|n| n > SLIM_ABOVE_ELEMENTS);
         if !(big && floats.contains(&init.data_type)) {
             graph.initializer.push(init);
-            continue;
+        } else if !graph.input.iter().any(|i| i.name == init.name) {
+            graph
+                .input
+                .push(typed_input(&init.name, init.data_type, &init.dims));
         }
-        if graph.input.iter().any(|i| i.name == init.name) {
-            continue;
+    }
+    // Weights filled by ConstantOfShape from a stored shape (as in the ONNX "light" models)
+    // would otherwise be materialised by constant folding: declare them instead.
+    let nodes = std::mem::take(&mut graph.node);
+    for node in nodes {
+        match big_constant_fill(graph, &node) {
+            Some((elem_type, dims)) => {
+                graph
+                    .input
+                    .push(typed_input(&node.output[0], elem_type, &dims))
+            }
+            None => graph.node.push(node),
         }
-        let dim = init
-            .dims
-            .iter()
-            .map(|&d| Dimension {
-                value: Some(D::DimValue(d)),
-                denotation: String::new(),
-            })
-            .collect();
-        graph.input.push(ValueInfoProto {
-            name: init.name.clone(),
-            r#type: Some(TypeProto {
-                value: Some(Value::TensorType(TensorType {
-                    elem_type: init.data_type,
-                    shape: Some(TensorShapeProto { dim }),
-                })),
-                denotation: String::new(),
-            }),
-            doc_string: String::new(),
-        });
+    }
+}
+
+fn element_count(dims: &[i64]) -> Option<i64> {
+    dims.iter().try_fold(1i64, |acc, &d| acc.checked_mul(d))
+}
+
+/// Element type and dims of a big `ConstantOfShape` output whose shape input is stored.
+fn big_constant_fill(
+    graph: &GraphProto,
+    node: &super::proto::NodeProto,
+) -> Option<(i32, Vec<i64>)> {
+    if node.op_type != "ConstantOfShape" || node.output.len() != 1 {
+        return None;
+    }
+    let shape = graph
+        .initializer
+        .iter()
+        .find(|t| Some(&t.name) == node.input.first())?;
+    let dims: Vec<i64> = if !shape.raw_data.is_empty() {
+        shape
+            .raw_data
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect()
+    } else {
+        shape.int64_data.clone()
+    };
+    if dims.iter().any(|&d| d < 0) || element_count(&dims)? <= SLIM_ABOVE_ELEMENTS {
+        return None;
+    }
+    let elem_type = node
+        .attribute
+        .iter()
+        .find(|a| a.name == "value")
+        .and_then(|a| a.t.as_ref())
+        .map_or(1, |t| t.data_type);
+    Some((elem_type, dims))
+}
+
+fn typed_input(name: &str, elem_type: i32, dims: &[i64]) -> ValueInfoProto {
+    use super::proto::tensor_shape_proto::{dimension::Value as D, Dimension};
+    use super::proto::type_proto::{Tensor as TensorType, Value};
+    let dim = dims
+        .iter()
+        .map(|&d| Dimension {
+            value: Some(D::DimValue(d)),
+            denotation: String::new(),
+        })
+        .collect();
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(Value::TensorType(TensorType {
+                elem_type,
+                shape: Some(TensorShapeProto { dim }),
+            })),
+            denotation: String::new(),
+        }),
+        doc_string: String::new(),
     }
 }
 
