@@ -13,6 +13,7 @@
 mod dtype;
 mod histogram;
 mod moments;
+pub mod render;
 
 pub use dtype::{DType, Element};
 pub use histogram::{Histogram, HistogramError};
