@@ -7,6 +7,7 @@
 //! parameters and multiply-accumulates.
 
 pub mod cost;
+pub mod engine;
 mod error;
 pub mod graph;
 pub mod lint;

@@ -3,6 +3,7 @@
 
 mod inspect;
 mod report;
+mod run;
 mod text;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Architecture, shapes, parameters, lint findings and weight statistics of an ONNX model.
     Inspect(inspect::Args),
+    /// Run the model on inputs and summarise every intermediate tensor.
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -62,3 +62,8 @@ impl Summary {
         Ok(())
     }
 }
+
+/// Calls `visit` with every element of little-endian `bytes` of `dtype`, as f64.
+pub fn for_each_le_value(dtype: DType, bytes: &[u8], mut visit: impl FnMut(f64)) {
+    dtype::with_le_values!(dtype, bytes, |values| values.for_each(&mut visit))
+}

@@ -1,7 +1,7 @@
 //! Rules about what the inference engine can do with the graph.
 
 use super::{name_list, Context, Finding, Severity};
-use crate::onnx::engine_supports;
+use crate::engine::engine_supports;
 use std::collections::BTreeMap;
 
 /// `unsupported-op` (warning): op types the engine has no implementation for; the graph

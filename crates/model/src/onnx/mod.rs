@@ -2,7 +2,6 @@
 
 pub mod proto;
 mod shapes;
-pub use shapes::engine_supports;
 pub mod tensor_data;
 
 use crate::graph::{

@@ -4,10 +4,8 @@
 
 use super::proto::{GraphProto, ModelProto, TensorShapeProto, TypeProto, ValueInfoProto};
 use crate::graph::{Dim, ElemType, Graph, Shape};
-use glassbox_tensor::DType;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::OnceLock;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::{Factoid, InferenceFact};
 
@@ -39,7 +37,11 @@ pub fn infer(graph: &mut Graph, proto: &ModelProto, model_dir: &Path) -> Vec<Str
             continue;
         };
         if matches!(tensor.elem_type, ElemType::Unknown(_)) {
-            if let Some(dtype) = fact.datum_type.concretize().and_then(dtype_from_datum) {
+            if let Some(dtype) = fact
+                .datum_type
+                .concretize()
+                .and_then(crate::engine::dtype_from_datum)
+            {
                 tensor.elem_type = ElemType::Numeric(dtype);
             }
         }
@@ -216,31 +218,4 @@ fn merge_shapes(declared: &Shape, inferred: &Shape) -> Shape {
         )),
         _ => declared.clone(),
     }
-}
-
-fn dtype_from_datum(datum: DatumType) -> Option<DType> {
-    Some(match datum {
-        DatumType::F16 => DType::F16,
-        DatumType::F32 => DType::F32,
-        DatumType::F64 => DType::F64,
-        DatumType::I8 => DType::I8,
-        DatumType::I16 => DType::I16,
-        DatumType::I32 => DType::I32,
-        DatumType::I64 | DatumType::TDim => DType::I64,
-        DatumType::U8 => DType::U8,
-        DatumType::U16 => DType::U16,
-        DatumType::U32 => DType::U32,
-        DatumType::U64 => DType::U64,
-        DatumType::Bool => DType::Bool,
-        _ => return None,
-    })
-}
-
-/// Whether the inference engine has an implementation registered for this op type (default
-/// ONNX domain and the domains tract maps onto it).
-pub fn engine_supports(op: &str) -> bool {
-    static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
-    KNOWN
-        .get_or_init(|| onnx().op_register.0.keys().cloned().collect())
-        .contains(op)
 }

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Compare two folders of tensors (index.json + .npy, as written by `glassbox run
+--save-tensors` and scripts/ort_reference.py) and print one JSON document:
+
+    .venv/bin/python scripts/compare_tensors.py ACTUAL_DIR REFERENCE_DIR [--rtol 1e-4] [--atol 1e-4]
+
+{"compared": n, "scalars_as_1": [names whose reference was [1] for a stored scalar], "mismatched": [{"name", "max_abs", "max_rel", "shape_actual", "shape_reference"}],
+ "missing_in_actual": [...], "missing_in_reference": [...]}
+Equality is numpy.allclose(actual, reference, rtol, atol) with NaNs equal, after checking shapes.
+"""
+import argparse
+import json
+import os
+
+import numpy as np
+
+
+def load(folder):
+    with open(os.path.join(folder, "index.json")) as f:
+        index = json.load(f)
+    return {name: os.path.join(folder, file) for name, file in index.items()}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("actual")
+    p.add_argument("reference")
+    p.add_argument("--rtol", type=float, default=1e-4)
+    p.add_argument("--atol", type=float, default=1e-4)
+    args = p.parse_args()
+    actual, reference = load(args.actual), load(args.reference)
+    mismatched = []
+    scalars_as_1 = []
+    compared = 0
+    for name in sorted(set(actual) & set(reference)):
+        a, r = np.load(actual[name]), np.load(reference[name])
+        compared += 1
+        if a.shape == () and r.shape == (1,):
+            # ONNX Runtime returns a stored scalar constant as shape [1]; the file says [].
+            r = r.reshape(())
+            scalars_as_1.append(name)
+        if a.shape != r.shape:
+            mismatched.append({"name": name, "shape_actual": list(a.shape), "shape_reference": list(r.shape)})
+            continue
+        if a.dtype == bool or r.dtype == bool:
+            same = np.array_equal(a, r)
+        else:
+            same = np.allclose(a.astype(np.float64), r.astype(np.float64), rtol=args.rtol, atol=args.atol, equal_nan=True)
+        if not same:
+            diff = np.abs(a.astype(np.float64) - r.astype(np.float64))
+            rel = diff / np.maximum(np.abs(r.astype(np.float64)), 1e-12)
+            mismatched.append({"name": name, "max_abs": float(np.nanmax(diff)), "max_rel": float(np.nanmax(rel)),
+                               "shape_actual": list(a.shape), "shape_reference": list(r.shape)})
+    print(json.dumps({
+        "compared": compared,
+        "mismatched": mismatched,
+        "missing_in_actual": sorted(set(reference) - set(actual)),
+        "missing_in_reference": sorted(set(actual) - set(reference)),
+        "scalars_as_1": scalars_as_1,
+    }))
+
+
+if __name__ == "__main__":
+    main()
