@@ -27,6 +27,7 @@ def main():
     p.add_argument("reference")
     p.add_argument("--rtol", type=float, default=1e-4)
     p.add_argument("--atol", type=float, default=1e-4)
+    p.add_argument("--stats", help="a `glassbox run --json` document whose stats to check against the reference values")
     args = p.parse_args()
     actual, reference = load(args.actual), load(args.reference)
     mismatched = []
@@ -51,7 +52,25 @@ def main():
             rel = diff / np.maximum(np.abs(r.astype(np.float64)), 1e-12)
             mismatched.append({"name": name, "max_abs": float(np.nanmax(diff)), "max_rel": float(np.nanmax(rel)),
                                "shape_actual": list(a.shape), "shape_reference": list(r.shape)})
+    stats_mismatched = []
+    if args.stats:
+        with open(args.stats) as f:
+            run = json.load(f)
+        for tensor in run["tensors"]:
+            stats = tensor.get("stats")
+            if not stats or tensor["name"] not in reference or stats["count"] == 0:
+                continue
+            r = np.load(reference[tensor["name"]]).astype(np.float64).reshape(-1)
+            finite = r[np.isfinite(r)]
+            if finite.size == 0:
+                continue
+            expected = {"min": finite.min(), "max": finite.max(), "mean": finite.mean(), "std": finite.std()}
+            scale = max(abs(expected["min"]), abs(expected["max"]), 1e-30)
+            for key, value in expected.items():
+                if stats[key] is None or abs(stats[key] - value) > args.rtol * abs(value) + args.atol * scale:
+                    stats_mismatched.append({"name": tensor["name"], "stat": key, "glassbox": stats[key], "reference": float(value)})
     print(json.dumps({
+        "stats_mismatched": stats_mismatched,
         "compared": compared,
         "mismatched": mismatched,
         "missing_in_actual": sorted(set(reference) - set(actual)),

@@ -254,12 +254,14 @@ pub enum AttributeValue {
     Ints(Vec<i64>),
     /// `strings`.
     Texts(Vec<String>),
-    /// A tensor value, summarised by its dtype and shape.
+    /// A tensor value, summarised by its dtype and shape, with the values when small.
     Tensor {
         /// Element type name.
         dtype: String,
         /// Dimensions.
         shape: Vec<i64>,
+        /// The values, for tensors of at most 16 numeric elements.
+        values: Option<Vec<f64>>,
     },
     /// Subgraphs, by their index in [`Node::subgraphs`].
     Graphs(Vec<usize>),

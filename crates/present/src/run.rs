@@ -4,6 +4,7 @@ use crate::text;
 use anyhow::{bail, Context as _};
 use glassbox_model::graph::Model;
 use glassbox_run::capture::{values_f32, Policy};
+use glassbox_run::recipe::Recipe;
 use glassbox_run::{inputs, Array, Capture, Engine, Stored};
 use glassbox_tensor::{Histogram, Moments};
 use serde::Serialize;
@@ -22,6 +23,10 @@ pub struct Args {
     /// An input: `FILE` (model inputs in order) or `NAME=FILE`. Images, .npy/.npz, NIfTI.
     #[arg(long = "input", short = 'i', required = true)]
     inputs: Vec<String>,
+    /// Pre-processing recipe (TOML); default: MODEL.glassbox.toml beside the model if present,
+    /// else defaults inferred from the model's input shape (printed, and in the JSON).
+    #[arg(long)]
+    recipe: Option<PathBuf>,
     /// Write every captured tensor as .npy plus index.json (tensor name → file) here.
     #[arg(long)]
     save_tensors: Option<PathBuf>,
@@ -51,7 +56,7 @@ fn parse_bytes(text: &str) -> Result<u64, String> {
     let value: f64 = digits
         .parse()
         .map_err(|_| format!("not a byte count: {text:?}"))?;
-    if !(value >= 0.0) {
+    if value.is_nan() || value < 0.0 {
         return Err(format!("not a byte count: {text:?}"));
     }
     Ok((value * factor as f64) as u64)
@@ -63,8 +68,11 @@ struct InputReport {
     name: String,
     file: String,
     format: String,
-    shape: Vec<usize>,
-    dtype: String,
+    /// Shape and dtype of the file's array.
+    file_shape: Vec<usize>,
+    file_dtype: String,
+    /// What was done to it, and the tensor fed.
+    recipe: glassbox_run::recipe::AppliedRecipe,
 }
 
 /// One captured tensor.
@@ -118,14 +126,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             },
         };
         let loaded = inputs::read(&file)?;
+        let model_shape = specs
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.shape.clone())
+            .unwrap_or_default();
+        let recipe = recipe_for(args, &model_shape, &loaded)?;
+        let (array, applied) = recipe.apply_with_record(&loaded, &model_shape)?;
         input_reports.push(InputReport {
             name: name.clone(),
             file: file.to_string_lossy().into(),
             format: format!("{:?}", loaded.format),
-            shape: loaded.array.shape.clone(),
-            dtype: loaded.array.dtype.name().into(),
+            file_shape: loaded.array.shape.clone(),
+            file_dtype: loaded.array.dtype.name().into(),
+            recipe: applied,
         });
-        fed.push((name, loaded.array));
+        fed.push((name, array));
     }
     let spill = tempfile::Builder::new()
         .prefix("glassbox-spill-")
@@ -168,6 +184,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         text::page(&render(&json), !args.no_pager)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The recipe for one input: `--recipe`, else `MODEL.glassbox.toml`, over defaults inferred
+/// from the model's input shape.
+fn recipe_for(
+    args: &Args,
+    model_shape: &[Option<usize>],
+    loaded: &inputs::Loaded,
+) -> anyhow::Result<Recipe> {
+    let defaults = Recipe::for_model_input(model_shape, loaded);
+    let file = args
+        .recipe
+        .clone()
+        .or_else(|| Recipe::beside_model(&args.model));
+    Ok(match file {
+        Some(path) => Recipe::from_toml_file(&path, defaults)?,
+        None => defaults,
+    })
 }
 
 fn tensor_report(model: &Model, captured: &glassbox_run::Captured) -> TensorReport {
@@ -231,11 +265,11 @@ fn render(json: &RunJson) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", text::fit_left(&json.model, 80));
     for input in &json.inputs {
-        let _ = writeln!(
-            out,
-            "input {} ← {} ({}, {:?} {})",
-            input.name, input.file, input.format, input.shape, input.dtype
+        let line = format!(
+            "input {} ← {} ({}, {:?} {}): {}",
+            input.name, input.file, input.format, input.file_shape, input.file_dtype, input.recipe
         );
+        let _ = writeln!(out, "{}", text::wrap(&line, 80, 6));
     }
     let _ = writeln!(
         out,
@@ -246,7 +280,7 @@ fn render(json: &RunJson) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<20} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} {:<8}",
+        "{:<19} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} {:<8}",
         "TENSOR", "SHAPE", "MIN", "MAX", "MEAN", "STD", "0%", "HISTOGRAM"
     );
     for tensor in &json.tensors {
@@ -254,8 +288,8 @@ fn render(json: &RunJson) -> String {
         let Some(stats) = &tensor.stats else {
             let _ = writeln!(
                 out,
-                "{:<20} {:<13} ({})",
-                text::fit_left(&tensor.name, 20),
+                "{:<19} {:<13} ({})",
+                text::fit_left(&tensor.name, 19),
                 text::fit_right(&shape.join("×"), 13),
                 tensor.stored
             );
@@ -263,8 +297,8 @@ fn render(json: &RunJson) -> String {
         };
         let value = |v: Option<f64>| v.map(text::number).unwrap_or_else(|| "-".into());
         let mut line = format!(
-            "{:<20} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} {:<8}",
-            text::fit_left(&tensor.name, 20),
+            "{:<19} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} {:<8}",
+            text::fit_left(&tensor.name, 19),
             text::fit_right(&shape.join("×"), 13),
             value(stats.min()),
             value(stats.max()),

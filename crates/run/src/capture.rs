@@ -225,9 +225,40 @@ fn stored_value(graph: &glassbox_model::Graph, mut id: glassbox_model::TensorId)
             return crate::runner::tensor_from_array(&array).ok();
         }
         let producer = &graph.nodes[tensor.producer?];
+        if producer.op == "ConstantOfShape" {
+            return constant_fill(graph, producer);
+        }
         if producer.op != "Identity" {
             return None;
         }
         id = producer.inputs.first().copied().flatten()?;
     }
+}
+
+/// The output of a `ConstantOfShape` whose shape is stored: its fill repeated.
+fn constant_fill(graph: &glassbox_model::Graph, node: &glassbox_model::Node) -> Option<Tensor> {
+    use glassbox_model::graph::AttributeValue;
+    let shape_tensor = &graph.tensors[node.inputs.first().copied().flatten()?];
+    let mut shape = Vec::new();
+    glassbox_tensor::for_each_le_value(DType::I64, &shape_tensor.data.as_ref()?.bytes, |d| {
+        shape.push(d as usize)
+    });
+    let (dtype, value) = match node.attribute("value") {
+        Some(AttributeValue::Tensor {
+            dtype,
+            values: Some(values),
+            ..
+        }) => (dtype.as_str(), *values.first()?),
+        None => ("float32", 0.0),
+        _ => return None,
+    };
+    let numel: usize = shape.iter().product();
+    let tensor = match dtype {
+        "float32" => Tensor::from_shape(&shape, &vec![value as f32; numel]),
+        "float64" => Tensor::from_shape(&shape, &vec![value; numel]),
+        "int64" => Tensor::from_shape(&shape, &vec![value as i64; numel]),
+        "int32" => Tensor::from_shape(&shape, &vec![value as i32; numel]),
+        _ => return None,
+    };
+    tensor.ok()
 }

@@ -672,12 +672,14 @@ fn convert_channels(
         (Channels::Rgb | Channels::Bgr, 1) => pick(&pixels, &|p| vec![p[0]; 3], 3),
         (Channels::Rgb, 4) => pick(&pixels, &|p| p[..3].to_vec(), 3),
         (Channels::Bgr, 3 | 4) => pick(&pixels, &|p| vec![p[2], p[1], p[0]], 3),
-        (target, c) => return Err(apply_error(
-            loaded,
-            format!(
+        (target, c) => {
+            return Err(apply_error(
+                loaded,
+                format!(
                 "cannot convert a {c}-channel image to {target:?} (expected 1, 3 or 4 channels)"
             ),
-        )),
+            ))
+        }
     })
 }
 

@@ -12,6 +12,7 @@ use anyhow::bail;
 use glassbox_tensor::DType;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::konst::Const;
@@ -198,6 +199,8 @@ impl Engine {
         }
         self.refuse_unimplemented(&model)?;
         compute_unreachable_too(&mut model).map_err(|e| self.engine(e))?;
+        model.analyse(false).map_err(|e| self.engine(e))?;
+        let folded = folded_values(&model);
         let typed = model.into_typed().map_err(|e| self.engine(e))?;
         let outputs: Vec<String> = self
             .model
@@ -210,16 +213,20 @@ impl Engine {
         let mut state = SimpleState::new(&plan).map_err(|e| self.engine(e))?;
         let prepare = started.elapsed();
         let started = Instant::now();
-        let labels: Vec<Vec<Option<String>>> = plan
-            .model()
+        let typed_model = plan.model();
+        let sources = typed_model.input_outlets().map_err(|e| self.engine(e))?;
+        // ONNX value names label node outputs; graph inputs are named by their source node.
+        let labels: Vec<Vec<Option<String>>> = typed_model
             .nodes()
             .iter()
             .map(|n| {
                 (0..n.outputs.len())
                     .map(|slot| {
-                        plan.model()
-                            .outlet_label(OutletId::new(n.id, slot))
-                            .map(String::from)
+                        let outlet = OutletId::new(n.id, slot);
+                        match typed_model.outlet_label(outlet) {
+                            Some(label) => Some(label.to_string()),
+                            None => sources.contains(&outlet).then(|| n.name.clone()),
+                        }
                     })
                     .collect()
             })
@@ -246,6 +253,10 @@ impl Engine {
             {
                 capture.record(label, konst.val().clone());
             }
+        }
+        // Values the analysis computed ahead of time (shape arithmetic) may have no node left.
+        for (label, value) in folded {
+            capture.record(&label, value);
         }
         Ok(RunReport {
             outputs,
@@ -294,6 +305,20 @@ fn op_type_of(op: &UnimplementedOp) -> String {
         .and_then(|s| s.split('"').next())
         .unwrap_or("unknown")
         .to_string()
+}
+
+/// Labelled values the analysis already knows (constants and what folds from them).
+fn folded_values(model: &InferenceModel) -> Vec<(String, Arc<Tensor>)> {
+    let mut values = Vec::new();
+    for node in model.nodes() {
+        for (slot, output) in node.outputs.iter().enumerate() {
+            let label = model.outlet_label(OutletId::new(node.id, slot));
+            if let (Some(label), Some(value)) = (label, output.fact.value.concretize()) {
+                values.push((label.to_string(), value));
+            }
+        }
+    }
+    values
 }
 
 /// Makes the outputs of nodes that reach no graph output extra outputs, so the plan runs them.

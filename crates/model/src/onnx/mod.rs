@@ -359,6 +359,7 @@ impl Converter<'_> {
                     Some(t) => AttributeValue::Tensor {
                         dtype: ElemType::from_onnx(t.data_type).name(),
                         shape: t.dims.clone(),
+                        values: small_tensor_values(t, self.model_dir),
                     },
                     None => AttributeValue::Other("tensor".into()),
                 },
@@ -436,6 +437,19 @@ impl Converter<'_> {
             _ => None,
         })
     }
+}
+
+/// The values of a tensor attribute of at most 16 numeric elements (fill values, scales).
+fn small_tensor_values(t: &proto::TensorProto, model_dir: &Path) -> Option<Vec<f64>> {
+    if element_count(&t.dims).ok()? > 16 {
+        return None;
+    }
+    let (ElemType::Numeric(dtype), _, Some(data)) = tensor_data(t, model_dir).ok()? else {
+        return None;
+    };
+    let mut values = Vec::new();
+    glassbox_tensor::for_each_le_value(dtype, &data.bytes, |v| values.push(v));
+    Some(values)
 }
 
 fn node_name(node: &NodeProto, index: usize) -> String {
