@@ -1,6 +1,7 @@
 //! The `glassbox` command line. Each subcommand is one module; `main` maps errors to exit
 //! codes: 0 ok, 1 findings at or above `--fail-on`, 2 bad usage or unreadable input.
 
+mod images;
 mod inspect;
 mod report;
 mod run;

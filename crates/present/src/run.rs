@@ -3,7 +3,7 @@
 use crate::text;
 use anyhow::{bail, Context as _};
 use glassbox_model::graph::Model;
-use glassbox_run::capture::{values_f32, Policy};
+use glassbox_run::capture::Policy;
 use glassbox_run::recipe::Recipe;
 use glassbox_run::{inputs, Array, Capture, Engine, Stored};
 use glassbox_tensor::{Histogram, Moments};
@@ -30,6 +30,17 @@ pub struct Args {
     /// Write every captured tensor as .npy plus index.json (tensor name → file) here.
     #[arg(long)]
     save_tensors: Option<PathBuf>,
+    /// Write PNG pictures here: a channel grid per 4D/5D activation, a kernel grid per
+    /// convolution weight, and index.json (tensor name → file).
+    #[arg(long)]
+    images: Option<PathBuf>,
+    /// Colormap for the pictures: gray, viridis, magma or diverging. Signed tensors use the
+    /// diverging map unless one is named here.
+    #[arg(long)]
+    colormap: Option<String>,
+    /// One colour scale for all channels of a tensor instead of one per channel.
+    #[arg(long)]
+    shared_scale: bool,
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
@@ -157,6 +168,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let report = engine.run(&fed, &mut capture)?;
     if let Some(dir) = &args.save_tensors {
         save_tensors(dir, &capture)?;
+    }
+    if let Some(dir) = &args.images {
+        let colormap = match &args.colormap {
+            Some(name) => glassbox_tensor::render::Colormap::from_name(name)?,
+            None => glassbox_tensor::render::Colormap::Viridis,
+        };
+        let style = crate::images::Style {
+            colormap,
+            force: args.colormap.is_some(),
+            shared: args.shared_scale,
+        };
+        crate::images::write(dir, &model, &capture, &style)?;
     }
     let mut time_ms = BTreeMap::new();
     time_ms.insert("prepare", report.prepare.as_secs_f64() * 1e3);
@@ -327,10 +350,4 @@ fn render(json: &RunJson) -> String {
         let _ = writeln!(out, "note: {note}");
     }
     out
-}
-
-/// Values of a captured tensor as f32 (for images).
-#[allow(dead_code)]
-pub fn captured_values(captured: &glassbox_run::Captured) -> Option<Vec<f32>> {
-    values_f32(captured)
 }

@@ -3,13 +3,21 @@
 use std::io::{IsTerminal, Write};
 use std::process::{Command, Stdio};
 
-/// A number in at most 8 characters: `0`, `0.125`, `-12.5`, `1.2e-05`.
+/// A number in at most 7 characters: `0`, `0.125`, `-12.5`, `1.2e-05`.
 pub fn number(x: f64) -> String {
     let magnitude = x.abs();
     if x == 0.0 {
         "0".into()
     } else if (0.01..1000.0).contains(&magnitude) {
-        let s = format!("{x:.3}");
+        // At most four significant digits, so the text stays within 7 characters.
+        let decimals = if magnitude < 10.0 {
+            3
+        } else if magnitude < 100.0 {
+            2
+        } else {
+            1
+        };
+        let s = format!("{x:.decimals$}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         format!("{x:.1e}")

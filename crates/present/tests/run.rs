@@ -282,7 +282,7 @@ fn bad_runs_exit_2_with_a_clear_message() {
                 "--input".into(),
                 wrong_shape.display().to_string(),
             ],
-            "must have shape [1, 3, 32, 32]",
+            "has shape [1, 3, 16, 16] but the model input is [1, 3, 32, 32]",
         ),
         (
             vec![
@@ -321,4 +321,121 @@ fn bad_runs_exit_2_with_a_clear_message() {
         );
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+/// A NIfTI volume through a 3D conv net: the fed tensor equals nibabel's scaled voxels in raw
+/// array order, and every activation equals ONNX Runtime's on that tensor.
+#[test]
+fn nifti_volume_through_a_3d_conv_net_matches_nibabel_and_onnx_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let model = fixture("models/conv3d_small.onnx");
+    let volume = fixture("inputs/nifti/las_int16_scaled.nii.gz");
+    let out = glassbox(&[
+        "run",
+        model.to_str().unwrap(),
+        "--input",
+        volume.to_str().unwrap(),
+        "--save-tensors",
+        &d("glassbox"),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["inputs"][0]["recipe"]["output_shape"],
+        serde_json::json!([1, 1, 5, 6, 7])
+    );
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(d("glassbox") + "/index.json").unwrap())
+            .unwrap();
+    let fed = format!("{}/{}", d("glassbox"), index["input"].as_str().unwrap());
+    let check = format!(
+        "import nibabel as nib, numpy as np; v = nib.load('{}').get_fdata(dtype=np.float32); a = np.load('{}'); \
+         assert a.shape == (1, 1) + v.shape, a.shape; assert np.allclose(a[0, 0], v, rtol=1e-6), abs(a[0, 0] - v).max(); \
+         assert abs(v).max() > 10, 'scl_slope/scl_inter not applied?'",
+        volume.display(),
+        fed
+    );
+    let status = Command::new(python())
+        .args(["-c", &check])
+        .status()
+        .unwrap();
+    assert!(status.success(), "fed tensor differs from nibabel's voxels");
+    let status = Command::new(python())
+        .args([
+            repo().join("scripts/ort_reference.py").to_str().unwrap(),
+            model.to_str().unwrap(),
+            &d("ort"),
+            &format!("input={fed}"),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let comparison = python_json(&["scripts/compare_tensors.py", &d("glassbox"), &d("ort")]);
+    assert_eq!(
+        comparison["mismatched"],
+        serde_json::json!([]),
+        "{comparison}"
+    );
+    assert_eq!(
+        comparison["missing_in_actual"],
+        serde_json::json!([]),
+        "{comparison}"
+    );
+    assert_eq!(comparison["compared"], 4, "all four node outputs");
+}
+
+#[test]
+fn images_are_written_for_every_activation_and_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    let model = fixture("models/unet_small.onnx");
+    let out = glassbox(&[
+        "run",
+        model.to_str().unwrap(),
+        "--input",
+        fixture("inputs/images/camera_gray8.png").to_str().unwrap(),
+        "--images",
+        images.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(images.join("index.json")).unwrap()).unwrap();
+    let activations = report["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["shape"].as_array().unwrap().len() == 4);
+    let mut expected = 0;
+    for tensor in activations {
+        expected += 1;
+        let file = index[tensor["name"].as_str().unwrap()]
+            .as_str()
+            .unwrap_or_else(|| panic!("no image for {}", tensor["name"]));
+        let bytes = std::fs::read(images.join(file)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{file} is not a PNG");
+    }
+    let convs = inspect_json(&model)["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["op"] == "Conv" || n["op"] == "ConvTranspose")
+        .count();
+    assert!(expected > 30, "{expected}");
+    assert!(
+        index.as_object().unwrap().len() >= expected + convs - 1,
+        "{} files for {expected} activations and {convs} kernels",
+        index.as_object().unwrap().len()
+    );
 }
