@@ -1,6 +1,7 @@
 //! The `glassbox` command line. Each subcommand is one module; `main` maps errors to exit
 //! codes: 0 ok, 1 findings at or above `--fail-on`, 2 bad usage or unreadable input.
 
+mod audit;
 mod images;
 mod inspect;
 mod report;
@@ -24,6 +25,10 @@ enum Command {
     Inspect(inspect::Args),
     /// Run the model on inputs and summarise every intermediate tensor.
     Run(run::Args),
+    /// Audit a dataset folder: per-sample facts and dataset findings (images, arrays, NIfTI).
+    Audit(audit::Args),
+    /// Combine the partial summaries of `audit --shard I/N` into the report of one run.
+    Merge(audit::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +46,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Audit(args) => audit::run(&args),
+        Command::Merge(args) => audit::run_merge(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,178 @@
+//! Dataset-level findings. Each rule is one function from the audited samples to findings,
+//! grouped one file per family and registered in [`RULES`]; adding a rule is one function plus
+//! one line here.
+
+mod consistency;
+mod duplicates;
+mod files;
+mod nifti;
+mod values;
+
+use crate::sample::SampleRecord;
+use crate::Unreadable;
+use serde::{Deserialize, Serialize};
+
+/// How bad a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing, not a problem.
+    Info,
+    /// Probably a mistake.
+    Warning,
+    /// Certainly broken.
+    Error,
+}
+
+/// A rectangle in pixels, `x1`/`y1` exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    /// Left column.
+    pub x0: usize,
+    /// Top row.
+    pub y0: usize,
+    /// One past the right column.
+    pub x1: usize,
+    /// One past the bottom row.
+    pub y1: usize,
+}
+
+/// One problem a rule found in the dataset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Rule name, like `mixed-shapes`.
+    pub rule: String,
+    /// How bad it is.
+    pub severity: Severity,
+    /// One line saying what is wrong.
+    pub message: String,
+    /// Paths of the samples involved (relative to the audited folder).
+    pub samples: Vec<String>,
+    /// Where in the image, for rules about a region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+}
+
+impl Finding {
+    fn new(rule: &str, severity: Severity, message: String, samples: Vec<String>) -> Finding {
+        Finding {
+            rule: rule.to_string(),
+            severity,
+            message,
+            samples,
+            region: None,
+        }
+    }
+}
+
+/// What every rule sees.
+pub struct Context<'a> {
+    /// Samples, sorted by path.
+    pub samples: &'a [SampleRecord],
+    /// Files that could not be read or reached, sorted by path.
+    pub unreadable: &'a [Unreadable],
+}
+
+/// A dataset rule.
+pub type Rule = fn(&Context) -> Vec<Finding>;
+
+/// Every rule, by name.
+pub const RULES: &[(&str, Rule)] = &[
+    ("unreadable-file", files::unreadable_file),
+    ("mixed-shapes", consistency::mixed_shapes),
+    ("mixed-dtypes", consistency::mixed_dtypes),
+    (
+        "mixed-value-conventions",
+        consistency::mixed_value_conventions,
+    ),
+    ("constant-samples", values::constant_samples),
+    ("outlier-samples", values::outlier_samples),
+    ("exact-duplicates", duplicates::exact_duplicates),
+    ("nifti-mixed-orientations", nifti::mixed_orientations),
+    ("nifti-anisotropic-voxels", nifti::anisotropic_voxels),
+    ("nifti-qform-sform-disagree", nifti::qform_sform_disagree),
+    ("nifti-scaling", nifti::scaling_present),
+    ("nifti-bad-pixdim", nifti::bad_pixdim),
+];
+
+/// Runs every rule; findings most severe first, then by rule name, then by first sample.
+pub fn run(context: &Context) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = RULES.iter().flat_map(|(_, rule)| rule(context)).collect();
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.samples.cmp(&b.samples))
+    });
+    findings
+}
+
+/// The sample paths, without repeats (an `.npz` with several arrays is one path).
+fn paths<'a>(samples: impl IntoIterator<Item = &'a SampleRecord>) -> Vec<String> {
+    let mut out: Vec<String> = samples.into_iter().map(|s| s.path.clone()).collect();
+    out.dedup();
+    out
+}
+
+/// "a, b, c and 4 more" for messages.
+fn examples(paths: &[String], shown: usize) -> String {
+    let mut text = paths
+        .iter()
+        .take(shown)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > shown {
+        text.push_str(&format!(" and {} more", paths.len() - shown));
+    }
+    text
+}
+
+/// Groups samples by a key; groups in key order. Used by the "mixed" rules.
+fn group_by<'a, K: Ord>(
+    samples: impl IntoIterator<Item = &'a SampleRecord>,
+    key: impl Fn(&SampleRecord) -> K,
+) -> std::collections::BTreeMap<K, Vec<&'a SampleRecord>> {
+    let mut groups = std::collections::BTreeMap::<K, Vec<&SampleRecord>>::new();
+    for sample in samples {
+        groups.entry(key(sample)).or_default().push(sample);
+    }
+    groups
+}
+
+/// For a "mixed X" rule: when there is more than one group, one finding listing the counts
+/// and naming the samples outside the largest group (ties go to the first group in key order).
+fn mixed_finding<K: Ord + std::fmt::Display>(
+    rule: &str,
+    severity: Severity,
+    what: &str,
+    groups: std::collections::BTreeMap<K, Vec<&SampleRecord>>,
+) -> Vec<Finding> {
+    if groups.len() < 2 {
+        return Vec::new();
+    }
+    let largest = groups
+        .iter()
+        .enumerate()
+        .max_by(|(ia, (_, a)), (ib, (_, b))| a.len().cmp(&b.len()).then(ib.cmp(ia)))
+        .map(|(_, (k, _))| k.to_string())
+        .unwrap_or_default();
+    let counts = groups
+        .iter()
+        .map(|(k, members)| format!("{k}: {}", members.len()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut minority: Vec<&SampleRecord> = groups
+        .iter()
+        .filter(|(k, _)| k.to_string() != largest)
+        .flat_map(|(_, members)| members.iter().copied())
+        .collect();
+    minority.sort_by(|a, b| a.path.cmp(&b.path));
+    let samples = paths(minority);
+    let message = format!(
+        "{} different {what} ({counts}); most are {largest}, the others: {}",
+        groups.len(),
+        examples(&samples, 3)
+    );
+    vec![Finding::new(rule, severity, message, samples)]
+}

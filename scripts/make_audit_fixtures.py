@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Seeded datasets for the tests of `glassbox audit`, and what numpy/nibabel say about them.
+
+    .venv/bin/python scripts/make_audit_fixtures.py SET OUTDIR
+    .venv/bin/python scripts/make_audit_fixtures.py header-facts FILE...
+
+SET is one of:
+  stats         one file per format (8/16-bit gray and RGB PNG, float/int .npy with NaN/Inf,
+                NIfTI int16 LAS, scaled int16 .nii.gz, uint8 RAS); prints per-file numpy facts
+  clean         12 similar, distinct 64x64 gray PNGs: no finding may fire
+  planted       the clean set plus one planted problem per rule (see PLANTED); prints the plan
+  nifti-clean   6 RAS, isotropic, unscaled volumes with equal qform and sform
+  nifti-planted the NIfTI clean set plus one volume per NIfTI rule
+  bad           a good PNG plus a truncated PNG, a .npy with a lying header, a .nii.gz that is
+                not gzip, a NIfTI header claiming 10^12 voxels, and a symlink loop
+
+Every set prints one JSON document on stdout. `header-facts` prints, per NIfTI file, what
+nibabel reads from its header: the oracle for the `header` object of the audit.
+"""
+import gzip
+import json
+import os
+import struct
+import sys
+
+import nibabel as nib
+import numpy as np
+from PIL import Image
+
+SEED = 20240604
+
+
+def facts(values):
+    """numpy's statistics of an array, as the audit reports them."""
+    a = np.asarray(values)
+    flat = a.astype(np.float64).ravel()
+    finite = flat[np.isfinite(flat)]
+    out = {
+        "shape": list(a.shape),
+        "dtype": str(a.dtype),
+        "count": int(flat.size),
+        "min": float(finite.min()),
+        "max": float(finite.max()),
+        "mean": float(finite.mean()),
+        "std": float(finite.std()),
+        "zeros": int((flat == 0).sum()),
+        "nan": int(np.isnan(flat).sum()),
+        "inf": int(np.isinf(flat).sum()),
+        "p1": float(np.percentile(finite, 1)),
+        "p50": float(np.percentile(finite, 50)),
+        "p99": float(np.percentile(finite, 99)),
+    }
+    if np.issubdtype(a.dtype, np.integer):
+        info = np.iinfo(a.dtype)
+        out["saturation"] = {
+            "low": float((a == info.min).sum() / a.size),
+            "high": float((a == info.max).sum() / a.size),
+        }
+    else:
+        out["saturation"] = None
+    return out
+
+
+def png(path, array):
+    Image.fromarray(array).save(path)
+
+
+def read_png(path):
+    array = np.array(Image.open(path))
+    return array[:, :, None] if array.ndim == 2 else array
+
+
+def nifti(path, data, affine, zooms=None, slope=None, inter=None, sform=None):
+    # The image's affine is the sform (nibabel's save rewrites the header otherwise).
+    img = nib.Nifti1Image(data, affine if sform is None else sform)
+    hdr = img.header
+    hdr.set_qform(affine, code=1)
+    hdr.set_sform(affine if sform is None else sform, code=2)
+    if zooms is not None:
+        hdr.set_zooms(zooms)
+    if slope is not None:
+        hdr.set_slope_inter(slope, inter)
+    nib.save(img, path)
+
+
+def make_stats(out, rng):
+    files = {}
+    gray8 = rng.integers(0, 256, (48, 40), dtype=np.uint8)
+    gray8[:2] = 255
+    gray8[-3:] = 0
+    png(os.path.join(out, "gray8.png"), gray8)
+    gray16 = rng.integers(0, 65536, (30, 20), dtype=np.uint16)
+    gray16[0, :5] = 65535
+    png(os.path.join(out, "gray16.png"), gray16)
+    rgb8 = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
+    png(os.path.join(out, "rgb8.png"), rgb8)
+    for name in ["gray8.png", "gray16.png", "rgb8.png"]:
+        files[name] = facts(read_png(os.path.join(out, name)))
+
+    floats = rng.normal(0.5, 2.0, (7, 9, 5)).astype(np.float32)
+    floats[0, 0, :3] = [np.nan, np.inf, -np.inf]
+    floats[1, 1, :4] = 0
+    np.save(os.path.join(out, "floats.npy"), floats)
+    files["floats.npy"] = facts(floats)
+    ints = rng.integers(-1000, 3000, (11, 13), dtype=np.int16)
+    ints[0, 0] = -32768
+    np.save(os.path.join(out, "sub/ints.npy"), ints)
+    files["sub/ints.npy"] = facts(ints)
+
+    las = np.diag([-2.0, 2.0, 3.0, 1.0])
+    volume = rng.integers(-1024, 2000, (10, 12, 8), dtype=np.int16)
+    nifti(os.path.join(out, "ct_las.nii"), volume, las)
+    scaled = rng.integers(0, 1000, (9, 8, 7), dtype=np.int16)
+    nifti(os.path.join(out, "ct_scaled.nii.gz"), scaled, np.eye(4), slope=0.5, inter=-100.0)
+    ras8 = rng.integers(0, 256, (6, 7, 5), dtype=np.uint8)
+    nifti(os.path.join(out, "ras8.nii.gz"), ras8, np.eye(4))
+    for name in ["ct_las.nii", "ct_scaled.nii.gz", "ras8.nii.gz"]:
+        img = nib.load(os.path.join(out, name))
+        data = np.asanyarray(img.dataobj)
+        entry = facts(data.astype(np.float32) if data.dtype.kind == "f" else data)
+        entry["orientation"] = "".join(nib.aff2axcodes(img.affine))
+        files[name] = entry
+    return {"files": files}
+
+
+def clean_images(out, rng, count=12, prefix="img"):
+    names = []
+    for i in range(count):
+        base = rng.normal(120, 30, (64, 64))
+        image = np.clip(base, 0, 255).astype(np.uint8)
+        name = f"{prefix}{i:02d}.png"
+        png(os.path.join(out, name), image)
+        names.append(name)
+    return names
+
+
+# rule -> the sample paths it must name in the planted set
+PLANTED = {
+    "constant-samples": ["constant.png"],
+    "exact-duplicates": ["copy_of_img03.png", "img03.png"],
+    "mixed-shapes": ["wide.png"],
+    "mixed-dtypes": ["unit_float.npy"],
+    "mixed-value-conventions": ["unit_float.npy"],
+}
+
+
+def make_planted(out, rng):
+    clean_images(out, rng)
+    png(os.path.join(out, "constant.png"), np.full((64, 64), 77, np.uint8))
+    with open(os.path.join(out, "img03.png"), "rb") as f:
+        copy = f.read()
+    with open(os.path.join(out, "copy_of_img03.png"), "wb") as f:
+        f.write(copy)
+    wide = np.clip(rng.normal(120, 30, (64, 80)), 0, 255).astype(np.uint8)
+    png(os.path.join(out, "wide.png"), wide)
+    unit = np.clip(rng.normal(120, 30, (64, 64, 1)), 0, 255).astype(np.float32) / 255
+    np.save(os.path.join(out, "unit_float.npy"), unit)
+    bright = np.clip(rng.normal(235, 30, (64, 64)), 0, 255).astype(np.uint8)
+    png(os.path.join(out, "bright.png"), bright)
+    return {"planted": PLANTED, "outlier": "bright.png"}
+
+
+def make_nifti_clean(out, rng, count=6):
+    for i in range(count):
+        data = rng.integers(0, 1000, (8, 9, 7), dtype=np.int16)
+        affine = np.diag([1.5, 1.5, 1.5, 1.0])
+        affine[:3, 3] = [-6, -6, -5]
+        nifti(os.path.join(out, f"vol{i}.nii.gz"), data, affine)
+
+
+NIFTI_PLANTED = {
+    "nifti-mixed-orientations": ["lps.nii"],
+    "nifti-anisotropic-voxels": ["aniso.nii.gz"],
+    # Zeroing pixdim[3] also changes the qform (the quaternion's scale), so it disagrees too.
+    "nifti-qform-sform-disagree": ["disagree.nii", "zero_pixdim.nii"],
+    "nifti-scaling": ["scaled.nii.gz"],
+    "nifti-bad-pixdim": ["zero_pixdim.nii"],
+}
+
+
+def make_nifti_planted(out, rng):
+    make_nifti_clean(out, rng)
+    data = lambda: rng.integers(0, 1000, (8, 9, 7), dtype=np.int16)  # noqa: E731
+    iso = np.diag([1.5, 1.5, 1.5, 1.0])
+    nifti(os.path.join(out, "lps.nii"), data(), np.diag([-1.5, -1.5, 1.5, 1.0]))
+    nifti(os.path.join(out, "aniso.nii.gz"), data(), np.diag([1.0, 1.0, 5.0, 1.0]))
+    moved = iso.copy()
+    moved[:3, 3] = [10, 0, 0]
+    nifti(os.path.join(out, "disagree.nii"), data(), iso, sform=moved)
+    nifti(os.path.join(out, "scaled.nii.gz"), data(), iso, slope=2.0, inter=-1024.0)
+    # pixdim[3] = 0: write a valid file, then zero the field in the header bytes.
+    path = os.path.join(out, "zero_pixdim.nii")
+    nifti(path, data(), iso)
+    with open(path, "r+b") as f:
+        f.seek(76 + 3 * 4)  # pixdim[3]
+        f.write(struct.pack("<f", 0.0))
+    return {"planted": NIFTI_PLANTED}
+
+
+def make_bad(out, rng):
+    good = rng.integers(0, 256, (16, 16), dtype=np.uint8)
+    png(os.path.join(out, "good.png"), good)
+    png(os.path.join(out, "whole.png"), rng.integers(0, 256, (64, 64), dtype=np.uint8))
+    with open(os.path.join(out, "whole.png"), "rb") as f:
+        whole = f.read()
+    with open(os.path.join(out, "truncated.png"), "wb") as f:
+        f.write(whole[: len(whole) // 2])
+    os.remove(os.path.join(out, "whole.png"))
+    # .npy whose header promises 10^6 x 10^6 float32 but holds 4 values.
+    np.save(os.path.join(out, "lying.npy"), np.zeros(4, np.float32))
+    with open(os.path.join(out, "lying.npy"), "rb") as f:
+        raw = f.read()
+    raw = raw.replace(b"(4,), }", b"(1000000, 1000000), }")
+    header_len = raw.index(b"\n", 10) + 1
+    # keep the header block length a multiple of 64 as numpy writes it
+    header = raw[10:header_len].rstrip(b"\n").rstrip(b" ")
+    pad = (64 - (10 + len(header) + 1) % 64) % 64
+    header = header + b" " * pad + b"\n"
+    raw = raw[:8] + struct.pack("<H", len(header)) + header + raw[header_len:]
+    with open(os.path.join(out, "lying.npy"), "wb") as f:
+        f.write(raw)
+    # A plain .nii named .nii.gz.
+    vol = np.zeros((4, 4, 4), np.int16)
+    nib.save(nib.Nifti1Image(vol, np.eye(4)), os.path.join(out, "plain.nii"))
+    os.rename(os.path.join(out, "plain.nii"), os.path.join(out, "not_gzip.nii.gz"))
+    # A header claiming 10^4 x 10^4 x 10^4 = 10^12 voxels over 64 bytes of data.
+    hdr = nib.Nifti1Header()
+    hdr.set_data_dtype(np.int16)
+    hdr.set_data_shape((10000, 10000, 10000))
+    with open(os.path.join(out, "huge.nii"), "wb") as f:
+        f.write(hdr.binaryblock + b"\0" * 4 + b"\0" * 64)
+    with gzip.open(os.path.join(out, "huge.nii.gz"), "wb") as f:
+        f.write(hdr.binaryblock + b"\0" * 4 + b"\0" * 64)
+    os.symlink(".", os.path.join(out, "loop"))
+    return {
+        "bad": sorted(["huge.nii", "huge.nii.gz", "lying.npy", "loop", "not_gzip.nii.gz",
+                       "truncated.png"]),
+        "good": ["good.png"],
+    }
+
+
+def header_facts(paths):
+    out = {}
+    for path in paths:
+        # Plain NIfTI views, also of CIFTI files (nib.load would give a Cifti2Image).
+        try:
+            img = nib.Nifti1Image.from_filename(path)
+        except Exception:
+            img = nib.Nifti2Image.from_filename(path)
+        hdr = img.header
+        # nibabel moves scl_slope/scl_inter into the array proxy on load; read them as stored.
+        with nib.openers.ImageOpener(path) as f:
+            stored = type(hdr).from_fileobj(f)
+        out[path] = {
+            "voxel_size": [float(z) for z in hdr.get_zooms()],
+            "orientation": "".join(nib.aff2axcodes(img.affine)),
+            "qform_code": int(hdr["qform_code"]),
+            "sform_code": int(hdr["sform_code"]),
+            "affine": img.affine.tolist(),
+            "scl_slope": None if np.isnan(stored["scl_slope"]) else float(stored["scl_slope"]),
+            "scl_inter": None if np.isnan(stored["scl_inter"]) else float(stored["scl_inter"]),
+            "dim": list(img.shape),
+        }
+    return out
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    if argv[1] == "header-facts":
+        json.dump(header_facts(argv[2:]), sys.stdout)
+        return 0
+    kind, out = argv[1], argv[2]
+    os.makedirs(os.path.join(out, "sub"), exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    makers = {
+        "stats": make_stats,
+        "clean": lambda o, r: {"files": clean_images(o, r)},
+        "planted": make_planted,
+        "nifti-clean": lambda o, r: make_nifti_clean(o, r) or {},
+        "nifti-planted": make_nifti_planted,
+        "bad": make_bad,
+    }
+    if kind not in makers:
+        print(f"unknown set {kind!r}", file=sys.stderr)
+        return 2
+    result = makers[kind](out, rng)
+    if not os.listdir(os.path.join(out, "sub")):
+        os.rmdir(os.path.join(out, "sub"))
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
