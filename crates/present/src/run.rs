@@ -51,6 +51,9 @@ pub struct Args {
     /// Histogram bins per tensor.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
     bins: u16,
+    /// Capture nothing: a plain inference, for measuring what capture costs.
+    #[arg(long, hide = true)]
+    no_capture: bool,
     /// Never page the text output.
     #[arg(long)]
     no_pager: bool,
@@ -163,7 +166,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         budget_bytes: args.capture_budget,
         spill_dir: Some(spill.path().into()),
     };
-    let mut capture = Capture::new(policy);
+    let mut capture = if args.no_capture {
+        Capture::disabled()
+    } else {
+        Capture::new(policy)
+    };
     glassbox_run::capture::record_stored_values(&model, &mut capture);
     let report = engine.run(&fed, &mut capture)?;
     if let Some(dir) = &args.save_tensors {

@@ -63,7 +63,9 @@ impl Default for Policy {
 #[derive(Debug, Default)]
 pub struct Capture {
     policy: Policy,
+    disabled: bool,
     kept_bytes: u64,
+    names: std::collections::HashSet<String>,
     /// Captured tensors in the order the engine produced them.
     pub tensors: Vec<Captured>,
     /// Problems met while capturing (spill failures), reported, never fatal.
@@ -79,6 +81,11 @@ impl Capture {
         }
     }
 
+    /// A capture that records nothing: a plain inference, to measure what capturing costs.
+    pub fn disabled() -> Capture {
+        Capture { disabled: true, ..Capture::default() }
+    }
+
     /// Bytes of full tensors held in memory.
     pub fn kept_bytes(&self) -> u64 {
         self.kept_bytes
@@ -86,7 +93,7 @@ impl Capture {
 
     /// Records one tensor: summarises it, then keeps, spills or drops the values.
     pub fn record(&mut self, name: &str, tensor: Arc<Tensor>) {
-        if self.tensors.iter().any(|t| t.name == name) {
+        if self.disabled || !self.names.insert(name.to_string()) {
             return;
         }
         let (dtype, values) = match summarisable(&tensor) {
