@@ -95,19 +95,30 @@ pub struct Engine {
 impl Engine {
     /// Parses the model with tract.
     pub fn load(path: &Path) -> Result<Engine, RunError> {
-        let engine_error = |e: anyhow::Error| RunError::Engine {
-            message: format!("{e:#}"),
-            path: path.into(),
-        };
-        let onnx = tract_onnx::onnx();
-        let proto = onnx.proto_model_for_path(path).map_err(engine_error)?;
+        let proto = crate::ops::onnx()
+            .proto_model_for_path(path)
+            .map_err(|e| engine_error(e, path))?;
+        Engine::from_proto(&proto, path)
+    }
+
+    /// Parses a model held in memory; `path` names it in messages, and its folder is where
+    /// external weights are looked up.
+    pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Engine, RunError> {
+        let proto = crate::ops::onnx()
+            .proto_model_for_read(&mut &bytes[..])
+            .map_err(|e| engine_error(e, path))?;
+        Engine::from_proto(&proto, path)
+    }
+
+    fn from_proto(proto: &tract_onnx::pb::ModelProto, path: &Path) -> Result<Engine, RunError> {
+        let onnx = crate::ops::onnx();
         let opset = proto
             .opset_import
             .iter()
             .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
             .map_or(0, |o| o.version);
         let dir = path.parent().and_then(Path::to_str);
-        let parsed = onnx.parse(&proto, dir).map_err(engine_error)?;
+        let parsed = onnx.parse(proto, dir).map_err(|e| engine_error(e, path))?;
         Ok(Engine {
             path: path.into(),
             model: parsed.model,
@@ -294,6 +305,13 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+fn engine_error(e: anyhow::Error, path: &Path) -> RunError {
+    RunError::Engine {
+        message: format!("{e:#}"),
+        path: path.into(),
     }
 }
 

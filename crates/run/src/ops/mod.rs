@@ -1,0 +1,24 @@
+//! ONNX ops glassbox adds to tract's op registry, one module per op family.
+//!
+//! Each builder turns an ONNX node into tract ops (an `Expansion` wiring tract's core ops, or a
+//! small typed op), so the capture hook still sees every node and nothing here interprets a
+//! model on its own. The ONNX backend node suite (`tests/node_suite.rs`) measures what this
+//! registry runs.
+
+use std::sync::OnceLock;
+use tract_onnx::model::OnnxOpRegister;
+use tract_onnx::Onnx;
+
+/// tract's ONNX framework with glassbox's ops registered on top of its own.
+pub fn onnx() -> Onnx {
+    static ONNX: OnceLock<Onnx> = OnceLock::new();
+    ONNX.get_or_init(|| {
+        let mut onnx = tract_onnx::onnx();
+        register_all(&mut onnx.op_register);
+        onnx
+    })
+    .clone()
+}
+
+/// Registers every op family glassbox adds (replacing tract's builder where both exist).
+pub fn register_all(_register: &mut OnnxOpRegister) {}
