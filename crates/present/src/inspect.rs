@@ -242,39 +242,16 @@ fn render_weights(out: &mut String, report: &InspectReport) {
         .filter(|t| t.stats.is_some())
         .collect();
     let _ = writeln!(out, "WEIGHTS: {} stored tensor(s)", weights.len());
-    let _ = writeln!(
-        out,
-        "{:<19} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} {:<8}",
-        "NAME", "SHAPE", "MIN", "MAX", "MEAN", "STD", "0%", "HISTOGRAM"
-    );
+    let _ = writeln!(out, "{}", text::stats_header("NAME"));
     for tensor in weights {
-        let Some(stats) = &tensor.stats else { continue };
-        let value = |v: Option<f64>| v.map(text::number).unwrap_or_else(|| "-".into());
-        let zero_percent = (stats.zero_fraction() * 100.0).round();
-        let mut line = format!(
-            "{:<19} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} {:<8}",
-            text::fit_left(&tensor.name, 19),
-            text::fit_right(&tensor.shape.to_string(), 13),
-            value(stats.min()),
-            value(stats.max()),
-            value(stats.mean()),
-            value(stats.std()),
-            zero_percent,
-            tensor
-                .histogram
-                .as_ref()
-                .map(|h| text::sparkline(&h.counts, 8))
-                .unwrap_or_default()
-        );
-        if stats.nan + stats.pos_inf + stats.neg_inf > 0 {
-            let _ = write!(
-                line,
-                " NaN {} Inf {}",
-                stats.nan,
-                stats.pos_inf + stats.neg_inf
+        if let Some(stats) = &tensor.stats {
+            let row = text::stats_row(
+                &tensor.name,
+                &tensor.shape.to_string(),
+                stats,
+                tensor.histogram.as_ref(),
             );
+            let _ = writeln!(out, "{row}");
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
     }
 }

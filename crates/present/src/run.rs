@@ -308,11 +308,7 @@ fn render(json: &RunJson) -> String {
         json.time_ms.get("run").copied().unwrap_or(0.0),
         json.time_ms.get("prepare").copied().unwrap_or(0.0)
     );
-    let _ = writeln!(
-        out,
-        "{:<19} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} {:<8}",
-        "TENSOR", "SHAPE", "MIN", "MAX", "MEAN", "STD", "0%", "HISTOGRAM"
-    );
+    let _ = writeln!(out, "{}", text::stats_header("TENSOR"));
     for tensor in &json.tensors {
         let shape: Vec<String> = tensor.shape.iter().map(|d| d.to_string()).collect();
         let Some(stats) = &tensor.stats else {
@@ -325,32 +321,13 @@ fn render(json: &RunJson) -> String {
             );
             continue;
         };
-        let value = |v: Option<f64>| v.map(text::number).unwrap_or_else(|| "-".into());
-        let mut line = format!(
-            "{:<19} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} {:<8}",
-            text::fit_left(&tensor.name, 19),
-            text::fit_right(&shape.join("×"), 13),
-            value(stats.min()),
-            value(stats.max()),
-            value(stats.mean()),
-            value(stats.std()),
-            (stats.zero_fraction() * 100.0).round(),
-            tensor
-                .histogram
-                .as_ref()
-                .map(|h| text::sparkline(&h.counts, 8))
-                .unwrap_or_default()
+        let row = text::stats_row(
+            &tensor.name,
+            &shape.join("×"),
+            stats,
+            tensor.histogram.as_ref(),
         );
-        if stats.nan + stats.pos_inf + stats.neg_inf > 0 {
-            let _ = write!(
-                line,
-                " NaN {} Inf {}",
-                stats.nan,
-                stats.pos_inf + stats.neg_inf
-            );
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
+        let _ = writeln!(out, "{row}");
     }
     let _ = writeln!(out, "\noutputs: {}", json.outputs.join(", "));
     for note in &json.notes {

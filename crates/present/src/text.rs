@@ -126,6 +126,43 @@ pub fn wrap(text: &str, width: usize, indent: usize) -> String {
     done.join("\n")
 }
 
+/// Header of the statistics tables (`inspect`'s weights, `run`'s tensors); 80 columns.
+pub fn stats_header(first: &str) -> String {
+    format!(
+        "{first:<19} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} HISTOGRAM",
+        "SHAPE", "MIN", "MAX", "MEAN", "STD", "0%"
+    )
+}
+
+/// One row of a statistics table: name, shape, min/max/mean/std, percent zeros, sparkline,
+/// and NaN/Inf counts when there are any.
+pub fn stats_row(
+    name: &str,
+    shape: &str,
+    stats: &glassbox_tensor::Moments,
+    histogram: Option<&glassbox_tensor::Histogram>,
+) -> String {
+    let value = |v: Option<f64>| v.map(number).unwrap_or_else(|| "-".into());
+    let mut line = format!(
+        "{:<19} {:<13} {:>7} {:>7} {:>7} {:>7} {:>4} {:<8}",
+        fit_left(name, 19),
+        fit_right(shape, 13),
+        value(stats.min()),
+        value(stats.max()),
+        value(stats.mean()),
+        value(stats.std()),
+        (stats.zero_fraction() * 100.0).round(),
+        histogram
+            .map(|h| sparkline(&h.counts, 8))
+            .unwrap_or_default()
+    );
+    let nonfinite = stats.pos_inf + stats.neg_inf;
+    if stats.nan + nonfinite > 0 {
+        line.push_str(&format!(" NaN {} Inf {nonfinite}", stats.nan));
+    }
+    line.trim_end().to_string()
+}
+
 /// Writes `text` to stdout, through `$PAGER` (default `less -FRX`) when stdout is a terminal
 /// and the text is taller than it, as git does.
 pub fn page(text: &str, use_pager: bool) -> std::io::Result<()> {
