@@ -83,7 +83,10 @@ impl Capture {
 
     /// A capture that records nothing: a plain inference, to measure what capturing costs.
     pub fn disabled() -> Capture {
-        Capture { disabled: true, ..Capture::default() }
+        Capture {
+            disabled: true,
+            ..Capture::default()
+        }
     }
 
     /// Bytes of full tensors held in memory.
