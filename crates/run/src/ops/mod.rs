@@ -5,6 +5,9 @@
 //! model on its own. The ONNX backend node suite (`tests/node_suite.rs`) measures what this
 //! registry runs.
 
+mod loss;
+mod wire;
+
 use std::sync::OnceLock;
 use tract_onnx::model::OnnxOpRegister;
 use tract_onnx::Onnx;
@@ -21,4 +24,10 @@ pub fn onnx() -> Onnx {
 }
 
 /// Registers every op family glassbox adds (replacing tract's builder where both exist).
-pub fn register_all(_register: &mut OnnxOpRegister) {}
+pub fn register_all(register: &mut OnnxOpRegister) {
+    register.insert(
+        "NegativeLogLikelihoodLoss",
+        loss::negative_log_likelihood_loss,
+    );
+    register.insert("SoftmaxCrossEntropyLoss", loss::softmax_cross_entropy_loss);
+}
