@@ -5,7 +5,10 @@
 //! model on its own. The ONNX backend node suite (`tests/node_suite.rs`) measures what this
 //! registry runs.
 
+mod array;
 mod loss;
+mod ml;
+mod pool;
 mod wire;
 
 use std::sync::OnceLock;
@@ -30,4 +33,8 @@ pub fn register_all(register: &mut OnnxOpRegister) {
         loss::negative_log_likelihood_loss,
     );
     register.insert("SoftmaxCrossEntropyLoss", loss::softmax_cross_entropy_loss);
+    register.insert("LpPool", pool::lp_pool);
+    register.insert("CenterCropPad", array::center_crop_pad);
+    register.insert("ReverseSequence", array::reverse_sequence);
+    register.insert("Binarizer", ml::binarizer);
 }

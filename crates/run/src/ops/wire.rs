@@ -86,3 +86,10 @@ pub fn reduce_axes(
     }
     Ok(out)
 }
+
+/// The elements of an integer tensor as `i64`s.
+pub fn i64_values(tensor: &Tensor) -> TractResult<Vec<i64>> {
+    let cast = tensor.cast_to::<i64>()?;
+    let values = cast.to_plain_array_view::<i64>()?.iter().copied().collect();
+    Ok(values)
+}
