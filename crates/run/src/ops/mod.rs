@@ -9,6 +9,7 @@ mod array;
 mod loss;
 mod ml;
 mod pool;
+mod resample;
 mod wire;
 
 use std::sync::OnceLock;
@@ -37,4 +38,6 @@ pub fn register_all(register: &mut OnnxOpRegister) {
     register.insert("CenterCropPad", array::center_crop_pad);
     register.insert("ReverseSequence", array::reverse_sequence);
     register.insert("Binarizer", ml::binarizer);
+    register.insert("Upsample", resample::upsample);
+    register.insert("AffineGrid", resample::affine_grid);
 }

@@ -210,15 +210,22 @@ fn run_failure(e: RunError) -> Failure {
     fail(tag, detail)
 }
 
-/// A short tag for an engine error: the innermost cause's first words.
+/// A short tag for an engine error: the first words of its innermost cause that says more
+/// than one word.
 fn engine_tag(message: &str) -> String {
-    let cause = message.rsplit(": ").next().unwrap_or(message);
-    let words: Vec<String> = cause
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(4)
-        .map(str::to_lowercase)
-        .collect();
+    let words_of = |cause: &str| -> Vec<String> {
+        cause
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(4)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let words = message
+        .rsplit(": ")
+        .map(words_of)
+        .find(|w| w.len() > 1)
+        .unwrap_or_default();
     format!("error:{}", words.join("-"))
 }
 
