@@ -51,6 +51,10 @@ pub struct Args {
     /// Histogram bins per tensor.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=4096))]
     bins: u16,
+    /// Run tract's optimised plan with every tensor declared an output: faster, holds every
+    /// tensor in memory until the end; values are tested equal to the reference plan's.
+    #[arg(long)]
+    optimized: bool,
     /// Capture nothing: a plain inference, for measuring what capture costs.
     #[arg(long, hide = true)]
     no_capture: bool,
@@ -172,7 +176,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Capture::new(policy)
     };
     glassbox_run::capture::record_stored_values(&model, &mut capture);
-    let report = engine.run(&fed, &mut capture)?;
+    let mode = if args.optimized {
+        glassbox_run::Mode::Optimized
+    } else {
+        glassbox_run::Mode::Reference
+    };
+    let report = engine.run_with(&fed, &mut capture, mode)?;
     if let Some(dir) = &args.save_tensors {
         save_tensors(dir, &capture)?;
     }

@@ -168,6 +168,23 @@ fn exports_and_fixtures_match_onnx_runtime() {
     }
 }
 
+/// The optimised plan (every labelled value declared an output, then tract's optimiser) keeps
+/// every value: proven here per model before `--optimized` is offered for it.
+#[test]
+fn optimized_plan_matches_onnx_runtime() {
+    let mut models = light_models();
+    for fixture_path in ["models/unet_small.onnx", "models/shufflenet_v2_x0_5.onnx", "models/tiny_cnn.onnx", "models/conv3d_small.onnx", "lint/orphan_branch.onnx"] {
+        models.push(fixture(fixture_path));
+    }
+    let resnet18 = repo().join("work/models/resnet18.onnx");
+    if resnet18.exists() {
+        models.push(resnet18);
+    }
+    for model in models {
+        assert_matches_onnx_runtime(&model, &["--optimized"]);
+    }
+}
+
 #[test]
 fn resnet18_matches_onnx_runtime() {
     let model = repo().join("work/models/resnet18.onnx");

@@ -15,4 +15,4 @@ pub mod runner;
 
 pub use array::Array;
 pub use capture::{Capture, Captured, Policy, Stored};
-pub use runner::{Engine, InputSpec, RunError, RunReport};
+pub use runner::{Engine, InputSpec, Mode, RunError, RunReport};

@@ -63,6 +63,18 @@ pub enum RunError {
     },
 }
 
+/// Which plan runs the model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// The un-optimised typed plan with a hook on every node: the reference, memory bounded by
+    /// the capture budget.
+    #[default]
+    Reference,
+    /// Every labelled value declared an output, then tract's optimiser (fusion, faster
+    /// kernels). All outputs are held until the run ends, so memory grows with the model.
+    Optimized,
+}
+
 /// A model input as the engine sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InputSpec {
@@ -166,11 +178,21 @@ impl Engine {
     }
 
     /// Runs the model on named inputs (every model input must be given), capturing every
-    /// labelled tensor into `capture`.
+    /// labelled tensor into `capture`, on the un-optimised plan ([`Mode::Reference`]).
     pub fn run(
         &self,
         inputs: &[(String, Array)],
         capture: &mut Capture,
+    ) -> Result<RunReport, RunError> {
+        self.run_with(inputs, capture, Mode::Reference)
+    }
+
+    /// [`Engine::run`] with a choice of plan.
+    pub fn run_with(
+        &self,
+        inputs: &[(String, Array)],
+        capture: &mut Capture,
+        mode: Mode,
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
         let specs = self.inputs();
@@ -212,6 +234,9 @@ impl Engine {
         compute_unreachable_too(&mut model).map_err(|e| self.engine(e))?;
         model.analyse(false).map_err(|e| self.engine(e))?;
         let folded = folded_values(&model);
+        if mode == Mode::Optimized {
+            return self.run_optimized(model, values, folded, capture, started);
+        }
         let typed = model.into_typed().map_err(|e| self.engine(e))?;
         let outputs: Vec<String> = self
             .model
@@ -271,6 +296,63 @@ impl Engine {
         }
         Ok(RunReport {
             outputs,
+            prepare,
+            run: started.elapsed(),
+        })
+    }
+
+    fn output_names(&self) -> Vec<String> {
+        let outlets = self.model.output_outlets().unwrap_or(&[]);
+        outlets
+            .iter()
+            .filter_map(|&o| self.model.outlet_label(o).map(String::from))
+            .collect()
+    }
+
+    /// Every labelled outlet declared a model output, then tract's optimiser; values are read
+    /// from the outputs. Fused nodes cannot swallow a declared output, so every value stays.
+    fn run_optimized(
+        &self,
+        mut model: InferenceModel,
+        values: TVec<TValue>,
+        folded: Vec<(String, Arc<Tensor>)>,
+        capture: &mut Capture,
+        started: Instant,
+    ) -> Result<RunReport, RunError> {
+        let mut labelled = Vec::new();
+        for node in model.nodes() {
+            for slot in 0..node.outputs.len() {
+                let outlet = OutletId::new(node.id, slot);
+                if let Some(label) = model.outlet_label(outlet) {
+                    labelled.push((outlet, label.to_string()));
+                }
+            }
+        }
+        let outlets: Vec<OutletId> = labelled.iter().map(|(o, _)| *o).collect();
+        model
+            .select_output_outlets(&outlets)
+            .map_err(|e| self.engine(e))?;
+        let names: Vec<String> = self.inputs().into_iter().map(|spec| spec.name).collect();
+        let optimized = model
+            .into_typed()
+            .and_then(|typed| typed.into_optimized())
+            .map_err(|e| self.engine(e))?;
+        let plan = SimplePlan::new(optimized).map_err(|e| self.engine(e))?;
+        let mut state = SimpleState::new(&plan).map_err(|e| self.engine(e))?;
+        let prepare = started.elapsed();
+        let started = Instant::now();
+        for (name, value) in names.iter().zip(&values) {
+            capture.record(name, value.clone().into_arc_tensor());
+        }
+        let produced = state.run(values).map_err(|e| self.engine(e))?;
+        for ((_, label), value) in labelled.iter().zip(produced) {
+            capture.record(label, value.into_arc_tensor());
+        }
+        for (label, value) in folded {
+            capture.record(&label, value);
+        }
+        Ok(RunReport {
+            outputs: self.output_names(),
             prepare,
             run: started.elapsed(),
         })
