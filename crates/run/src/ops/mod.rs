@@ -35,6 +35,7 @@ pub fn register_all(register: &mut OnnxOpRegister) {
     );
     register.insert("SoftmaxCrossEntropyLoss", loss::softmax_cross_entropy_loss);
     register.insert("LpPool", pool::lp_pool);
+    register.insert("MaxUnpool", pool::max_unpool);
     register.insert("CenterCropPad", array::center_crop_pad);
     register.insert("ReverseSequence", array::reverse_sequence);
     register.insert("Binarizer", ml::binarizer);
