@@ -100,7 +100,7 @@ fn write_allowlist(path: &Path, outcomes: &[Outcome]) {
     let mut text = String::from(
         "# ONNX backend node tests (onnx 1.17.0 wheel) through glassbox's runner.\n\
          # Columns: case, plain (all inputs fed), folded (inputs after the first as constants).\n\
-         # `pass`, or `fail:<why>`. Regenerate: GLASSBOX_UPDATE_ALLOWLIST=1 scripts/node_suite.sh\n",
+         # `pass`, or `fail:<why>`. Regenerate: GLASSBOX_UPDATE_ALLOWLIST=1 cargo test -p glassbox-run --test node_suite\n",
     );
     for o in outcomes {
         text.push_str(&format!(
