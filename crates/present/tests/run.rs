@@ -173,7 +173,13 @@ fn exports_and_fixtures_match_onnx_runtime() {
 #[test]
 fn optimized_plan_matches_onnx_runtime() {
     let mut models = light_models();
-    for fixture_path in ["models/unet_small.onnx", "models/shufflenet_v2_x0_5.onnx", "models/tiny_cnn.onnx", "models/conv3d_small.onnx", "lint/orphan_branch.onnx"] {
+    for fixture_path in [
+        "models/unet_small.onnx",
+        "models/shufflenet_v2_x0_5.onnx",
+        "models/tiny_cnn.onnx",
+        "models/conv3d_small.onnx",
+        "lint/orphan_branch.onnx",
+    ] {
         models.push(fixture(fixture_path));
     }
     let resnet18 = repo().join("work/models/resnet18.onnx");

@@ -9,7 +9,6 @@ mod array;
 pub mod capture;
 pub mod inputs;
 mod npy;
-pub mod ops;
 pub mod recipe;
 pub mod runner;
 

@@ -107,7 +107,7 @@ pub struct Engine {
 impl Engine {
     /// Parses the model with tract.
     pub fn load(path: &Path) -> Result<Engine, RunError> {
-        let proto = crate::ops::onnx()
+        let proto = glassbox_model::engine::ops::onnx()
             .proto_model_for_path(path)
             .map_err(|e| engine_error(e, path))?;
         Engine::from_proto(&proto, path)
@@ -116,14 +116,14 @@ impl Engine {
     /// Parses a model held in memory; `path` names it in messages, and its folder is where
     /// external weights are looked up.
     pub fn load_bytes(bytes: &[u8], path: &Path) -> Result<Engine, RunError> {
-        let proto = crate::ops::onnx()
+        let proto = glassbox_model::engine::ops::onnx()
             .proto_model_for_read(&mut &bytes[..])
             .map_err(|e| engine_error(e, path))?;
         Engine::from_proto(&proto, path)
     }
 
     fn from_proto(proto: &tract_onnx::pb::ModelProto, path: &Path) -> Result<Engine, RunError> {
-        let onnx = crate::ops::onnx();
+        let onnx = glassbox_model::engine::ops::onnx();
         let opset = proto
             .opset_import
             .iter()

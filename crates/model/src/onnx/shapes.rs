@@ -65,7 +65,7 @@ type Facts = HashMap<String, InferenceFact>;
 fn analyse(proto: &ModelProto, model_dir: &Path) -> TractResult<(Facts, Vec<String>)> {
     use prost::Message;
     let proto = tract_onnx::pb::ModelProto::decode(slim(proto).encode_to_vec().as_slice())?;
-    let parsed = onnx().parse(&proto, model_dir.to_str())?;
+    let parsed = crate::engine::ops::onnx().parse(&proto, model_dir.to_str())?;
     let mut model = parsed.model;
     let mut notes = Vec::new();
     if let Err(e) = model.analyse(true) {

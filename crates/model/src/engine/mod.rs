@@ -4,6 +4,8 @@
 use glassbox_tensor::DType;
 use std::collections::HashSet;
 use std::sync::OnceLock;
+pub mod ops;
+
 use tract_onnx::prelude::*;
 
 /// glassbox's element type for a tract datum type (`TDim` values are integers).
@@ -30,6 +32,6 @@ pub fn dtype_from_datum(datum: DatumType) -> Option<DType> {
 pub fn engine_supports(op: &str) -> bool {
     static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
     KNOWN
-        .get_or_init(|| onnx().op_register.0.keys().cloned().collect())
+        .get_or_init(|| ops::onnx().op_register.0.keys().cloned().collect())
         .contains(op)
 }
