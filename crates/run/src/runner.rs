@@ -210,9 +210,8 @@ impl Engine {
                 });
             }
         }
-        let mut model = self.model.clone();
-        let mut values: TVec<TValue> = TVec::new();
-        for (index, spec) in specs.iter().enumerate() {
+        let mut tensors = Vec::with_capacity(specs.len());
+        for spec in &specs {
             let (_, array) = inputs
                 .iter()
                 .find(|(name, _)| name == &spec.name)
@@ -222,22 +221,26 @@ impl Engine {
             check_input(spec, array).map_err(|p| self.bad_inputs(p))?;
             let tensor = tensor_from_array(array)
                 .map_err(|e| self.bad_inputs(format!("input `{}`: {e:#}", spec.name)))?;
-            model
-                .set_input_fact(
-                    index,
-                    InferenceFact::dt_shape(tensor.datum_type(), tensor.shape()),
-                )
-                .map_err(|e| self.engine(e))?;
-            values.push(tensor.into_tvalue());
+            tensors.push(tensor);
         }
-        self.refuse_unimplemented(&model)?;
-        compute_unreachable_too(&mut model).map_err(|e| self.engine(e))?;
-        model.analyse(false).map_err(|e| self.engine(e))?;
-        let folded = folded_values(&model);
+        let values: TVec<TValue> = tensors.iter().map(|t| t.clone().into_tvalue()).collect();
+        // Some ops need an input's value while the plan is built (Reshape shapes, Resize
+        // sizes, axes); when typing fails, try again with small integer inputs known.
+        let prepared = self.prepare(&tensors, false, mode).or_else(|first| {
+            if tensors.iter().any(is_small_integer) {
+                self.prepare(&tensors, true, mode).map_err(|_| first)
+            } else {
+                Err(first)
+            }
+        })?;
+        let Prepared {
+            typed,
+            folded,
+            labelled,
+        } = prepared;
         if mode == Mode::Optimized {
-            return self.run_optimized(model, values, folded, capture, started);
+            return self.run_optimized(typed, labelled, values, folded, capture, started);
         }
-        let typed = model.into_typed().map_err(|e| self.engine(e))?;
         let outputs: Vec<String> = self
             .model
             .output_outlets()
@@ -301,6 +304,57 @@ impl Engine {
         })
     }
 
+    /// The typed model for these inputs: facts set (values too when `known_values`, for small
+    /// integer inputs), unreachable branches made outputs, analysed; for [`Mode::Optimized`]
+    /// every labelled outlet declared an output and the optimiser run.
+    fn prepare(
+        &self,
+        tensors: &[Tensor],
+        known_values: bool,
+        mode: Mode,
+    ) -> Result<Prepared, RunError> {
+        let mut model = self.model.clone();
+        for (index, tensor) in tensors.iter().enumerate() {
+            let fact = if known_values && is_small_integer(tensor) {
+                InferenceFact::from(tensor.clone())
+            } else {
+                InferenceFact::dt_shape(tensor.datum_type(), tensor.shape())
+            };
+            model
+                .set_input_fact(index, fact)
+                .map_err(|e| self.engine(e))?;
+        }
+        self.refuse_unimplemented(&model)?;
+        compute_unreachable_too(&mut model).map_err(|e| self.engine(e))?;
+        model.analyse(false).map_err(|e| self.engine(e))?;
+        let folded = folded_values(&model);
+        let mut labelled = Vec::new();
+        if mode == Mode::Optimized {
+            for node in model.nodes() {
+                for slot in 0..node.outputs.len() {
+                    let outlet = OutletId::new(node.id, slot);
+                    if let Some(label) = model.outlet_label(outlet) {
+                        labelled.push((outlet, label.to_string()));
+                    }
+                }
+            }
+            let outlets: Vec<OutletId> = labelled.iter().map(|(o, _)| *o).collect();
+            model
+                .select_output_outlets(&outlets)
+                .map_err(|e| self.engine(e))?;
+        }
+        let typed = model.into_typed().map_err(|e| self.engine(e))?;
+        let typed = match mode {
+            Mode::Optimized => typed.into_optimized().map_err(|e| self.engine(e))?,
+            Mode::Reference => typed,
+        };
+        Ok(Prepared {
+            typed,
+            folded,
+            labelled,
+        })
+    }
+
     fn output_names(&self) -> Vec<String> {
         let outlets = self.model.output_outlets().unwrap_or(&[]);
         outlets
@@ -313,30 +367,14 @@ impl Engine {
     /// from the outputs. Fused nodes cannot swallow a declared output, so every value stays.
     fn run_optimized(
         &self,
-        mut model: InferenceModel,
+        optimized: TypedModel,
+        labelled: Vec<(OutletId, String)>,
         values: TVec<TValue>,
         folded: Vec<(String, Arc<Tensor>)>,
         capture: &mut Capture,
         started: Instant,
     ) -> Result<RunReport, RunError> {
-        let mut labelled = Vec::new();
-        for node in model.nodes() {
-            for slot in 0..node.outputs.len() {
-                let outlet = OutletId::new(node.id, slot);
-                if let Some(label) = model.outlet_label(outlet) {
-                    labelled.push((outlet, label.to_string()));
-                }
-            }
-        }
-        let outlets: Vec<OutletId> = labelled.iter().map(|(o, _)| *o).collect();
-        model
-            .select_output_outlets(&outlets)
-            .map_err(|e| self.engine(e))?;
         let names: Vec<String> = self.inputs().into_iter().map(|spec| spec.name).collect();
-        let optimized = model
-            .into_typed()
-            .and_then(|typed| typed.into_optimized())
-            .map_err(|e| self.engine(e))?;
         let plan = SimplePlan::new(optimized).map_err(|e| self.engine(e))?;
         let mut state = SimpleState::new(&plan).map_err(|e| self.engine(e))?;
         let prepare = started.elapsed();
@@ -419,6 +457,19 @@ fn folded_values(model: &InferenceModel) -> Vec<(String, Arc<Tensor>)> {
         }
     }
     values
+}
+
+/// A model typed for one run's inputs.
+struct Prepared {
+    typed: TypedModel,
+    folded: Vec<(String, Arc<Tensor>)>,
+    /// For the optimised plan: each output outlet and its ONNX name, in output order.
+    labelled: Vec<(OutletId, String)>,
+}
+
+/// An integer tensor small enough to be a shape, axes or sizes argument.
+fn is_small_integer(tensor: &Tensor) -> bool {
+    tensor.datum_type().is_integer() && tensor.len() <= 4096
 }
 
 /// Makes the outputs of nodes that reach no graph output extra outputs, so the plan runs them.
