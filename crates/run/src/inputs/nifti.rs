@@ -1,5 +1,5 @@
 //! NIfTI volumes (`.nii`, `.nii.gz`): NIfTI-1 headers through the `nifti` crate, NIfTI-2 through
-//! [`super::nifti2`]; the voxel data, affines and orientation are ours.
+//! `nifti2.rs`; the voxel data, affines and orientation are ours.
 //!
 //! Raw array order: shape `dim[1..=dim[0]]` = `[X, Y, Z, (T, ...)]`, element `[x][y][z]` equal to
 //! nibabel's `img.dataobj[x, y, z]`. The file stores x fastest; we transpose to C order.
