@@ -229,8 +229,12 @@ fn render_lint(out: &mut String, report: &InspectReport) {
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
-        let line = format!("  {severity:<7} {}: {}", finding.rule, finding.message);
-        let _ = writeln!(out, "{}", text::wrap(&line, 80, 10));
+        // `  warning ` then the wrapped text, continuation lines aligned under it.
+        let body = text::wrap(&format!("{}: {}", finding.rule, finding.message), 70, 0);
+        for (i, line) in body.lines().enumerate() {
+            let lead = if i == 0 { format!("  {severity:<7} ") } else { " ".repeat(10) };
+            let _ = writeln!(out, "{lead}{line}");
+        }
     }
     out.push('\n');
 }
