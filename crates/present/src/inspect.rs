@@ -232,7 +232,11 @@ fn render_lint(out: &mut String, report: &InspectReport) {
         // `  warning ` then the wrapped text, continuation lines aligned under it.
         let body = text::wrap(&format!("{}: {}", finding.rule, finding.message), 70, 0);
         for (i, line) in body.lines().enumerate() {
-            let lead = if i == 0 { format!("  {severity:<7} ") } else { " ".repeat(10) };
+            let lead = if i == 0 {
+                format!("  {severity:<7} ")
+            } else {
+                " ".repeat(10)
+            };
             let _ = writeln!(out, "{lead}{line}");
         }
     }
