@@ -25,6 +25,10 @@ pub struct Args {
     /// listing every node; for big graphs.
     #[arg(long)]
     depth: Option<usize>,
+    /// List nodes computed at load time too (Constant, Identity of a weight, ConstantOfShape),
+    /// which the table hides by default.
+    #[arg(long)]
+    all_nodes: bool,
     /// Exit with code 1 when a finding of this severity or worse is present.
     #[arg(long, value_parser = ["error", "warning", "info"])]
     fail_on: Option<String>,
@@ -48,7 +52,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         out.flush()?;
     } else {
-        text::page(&render(&report, args.depth), !args.no_pager)?;
+        text::page(&render(&report, args.depth, args.all_nodes), !args.no_pager)?;
     }
     let threshold = match args.fail_on.as_deref() {
         Some("error") => Some(Severity::Error),
@@ -65,7 +69,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Text form of the report, 80 columns wide.
-pub fn render(report: &InspectReport, depth: Option<usize>) -> String {
+pub fn render(report: &InspectReport, depth: Option<usize>, all_nodes: bool) -> String {
     let mut out = String::new();
     let m = &report.model;
     let opset = m
@@ -93,7 +97,7 @@ pub fn render(report: &InspectReport, depth: Option<usize>) -> String {
     );
     match depth {
         Some(depth) => render_scopes(&mut out, report, depth),
-        None => render_nodes(&mut out, report),
+        None => render_nodes(&mut out, report, all_nodes),
     }
     render_lint(&mut out, report);
     render_weights(&mut out, report);
@@ -110,7 +114,7 @@ fn output_shape(report: &InspectReport, node: &NodeReport) -> String {
         .unwrap_or_default()
 }
 
-fn render_nodes(out: &mut String, report: &InspectReport) {
+fn render_nodes(out: &mut String, report: &InspectReport, all_nodes: bool) {
     let _ = writeln!(
         out,
         "{:<29} {:<12} {:<20} {:>7} {:>7}",
@@ -122,7 +126,12 @@ fn render_nodes(out: &mut String, report: &InspectReport) {
         .iter()
         .map(|t| (t.name.as_str(), t.shape.to_string()))
         .collect();
-    for node in &report.nodes {
+    let hidden = report
+        .nodes
+        .iter()
+        .filter(|n| n.constant && !all_nodes)
+        .count();
+    for node in report.nodes.iter().filter(|n| all_nodes || !n.constant) {
         let shape = node
             .outputs
             .first()
@@ -143,6 +152,12 @@ fn render_nodes(out: &mut String, report: &InspectReport) {
             text::fit_right(&shape, 20),
             params,
             macs
+        );
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "({hidden} nodes computed at load time hidden; --all-nodes lists them)"
         );
     }
     out.push('\n');

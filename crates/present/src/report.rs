@@ -59,6 +59,8 @@ pub struct NodeReport {
     pub params: u64,
     /// Multiply-accumulates per sample, for Conv/ConvTranspose/Gemm/MatMul with known shapes.
     pub macs: Option<u64>,
+    /// Whether every output is fixed at load time (constants, identities of weights, fills).
+    pub constant: bool,
     /// Attributes by name.
     pub attributes: BTreeMap<String, AttributeValue>,
     /// Node counts of subgraphs (If/Loop/Scan bodies), by attribute name.
@@ -176,6 +178,7 @@ fn node_report(graph: &Graph, node: &glassbox_model::Node) -> NodeReport {
         scope: node.scope.clone(),
         params: node_params(graph, node),
         macs: node_macs(graph, node),
+        constant: node.output_ids().all(|t| graph.is_constant(t)),
         attributes: node
             .attributes
             .iter()

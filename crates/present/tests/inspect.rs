@@ -355,6 +355,9 @@ fn json_follows_the_contract() {
     let output = tensor(&report, "output");
     assert_eq!(output["shape"], serde_json::json!(["batch", 1, 64, 64]));
     assert_eq!(output["kind"], "output");
+    // Inferred (not declared) shapes keep the symbol's name too.
+    let conv = tensor(&report, "/enc1/enc1.0/Conv_output_0");
+    assert_eq!(conv["shape"], serde_json::json!(["batch", 8, 64, 64]));
 }
 
 #[test]
@@ -408,6 +411,19 @@ fn text_output_fits_80_columns_and_pages_big_graphs() {
         );
     }
     assert!(text.contains("/enc1/"), "node names missing:\n{text}");
+    // The exporter's Identity copies of weights are hidden unless asked for.
+    assert!(
+        !text.contains("Identity_0") && text.contains("10 nodes computed at load time hidden"),
+        "{text}"
+    );
+    let all = glassbox(&[
+        "inspect",
+        fixture("models/unet_small.onnx").to_str().unwrap(),
+        "--all-nodes",
+    ]);
+    assert!(String::from_utf8(all.stdout)
+        .unwrap()
+        .contains("Identity_0"));
     assert!(text.contains("LINT: 0 problem(s)"), "{text}");
     assert!(text.contains("WEIGHTS:"), "{text}");
     let out = glassbox(&[

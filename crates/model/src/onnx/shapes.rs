@@ -36,17 +36,14 @@ pub fn infer(graph: &mut Graph, proto: &ModelProto, model_dir: &Path) -> Vec<Str
         let Some(fact) = facts.get(&tensor.name) else {
             continue;
         };
+        let (shape, dtype) = fact;
         if matches!(tensor.elem_type, ElemType::Unknown(_)) {
-            if let Some(dtype) = fact
-                .datum_type
-                .concretize()
-                .and_then(crate::engine::dtype_from_datum)
-            {
-                tensor.elem_type = ElemType::Numeric(dtype);
+            if let Some(dtype) = dtype {
+                tensor.elem_type = ElemType::Numeric(*dtype);
             }
         }
         if tensor.shape.is_partly_unknown() {
-            tensor.shape = merge_shapes(&tensor.shape, &shape_from_fact(fact));
+            tensor.shape = merge_shapes(&tensor.shape, shape);
         }
     }
     let unknown = graph
@@ -60,7 +57,8 @@ pub fn infer(graph: &mut Graph, proto: &ModelProto, model_dir: &Path) -> Vec<Str
     notes
 }
 
-type Facts = HashMap<String, InferenceFact>;
+/// Inferred shape and element type by value name.
+type Facts = HashMap<String, (Shape, Option<glassbox_tensor::DType>)>;
 
 fn analyse(proto: &ModelProto, model_dir: &Path) -> TractResult<(Facts, Vec<String>)> {
     use prost::Message;
@@ -72,8 +70,14 @@ fn analyse(proto: &ModelProto, model_dir: &Path) -> TractResult<(Facts, Vec<Stri
         notes.push(format!("shape inference stopped early: {e}"));
     }
     let mut facts = HashMap::with_capacity(parsed.outlets_by_name.len());
+    // Converted while the model lives: its symbols (`batch`) print by name only then.
     for (name, outlet) in parsed.outlets_by_name {
-        facts.insert(name, model.outlet_fact(outlet)?.clone());
+        let fact = model.outlet_fact(outlet)?;
+        let dtype = fact
+            .datum_type
+            .concretize()
+            .and_then(crate::engine::dtype_from_datum);
+        facts.insert(name, (shape_from_fact(fact), dtype));
     }
     Ok((facts, notes))
 }
