@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 scripts/setup-python.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo test --workspace
+mkdir -p target
+cargo test --workspace -- --nocapture 2>&1 | tee target/test-output.log
+echo
+echo "== conformance (from the tests above) =="
+grep -E "^node suite:|tensors equal to ONNX Runtime" target/test-output.log || true
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "scripts/test.sh: all checks passed"
