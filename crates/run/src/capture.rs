@@ -186,12 +186,7 @@ pub fn values_f32(captured: &Captured) -> Option<Vec<f32>> {
             glassbox_tensor::for_each_le_value(dtype, tensor.as_bytes(), |v| out.push(v as f32));
             Some(out)
         }
-        Stored::Spilled(path) => {
-            let (dtype, _, bytes) = npy::read(path).ok()?;
-            let mut out = Vec::new();
-            glassbox_tensor::for_each_le_value(dtype, &bytes, |v| out.push(v as f32));
-            Some(out)
-        }
+        Stored::Spilled(path) => Some(crate::inputs::read(path).ok()?.array.to_f32()),
         Stored::Dropped(_) => None,
     }
 }

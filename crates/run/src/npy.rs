@@ -1,8 +1,8 @@
 //! Writing tensors as `.npy` (format 1.0, little-endian, C order) so numpy loads them as they
-//! are, and reading back the files glassbox itself wrote (spilled captures).
+//! are. Reading goes through [`crate::inputs`], which reads any `.npy`.
 
 use glassbox_tensor::DType;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 /// numpy's type string for a dtype.
@@ -48,61 +48,6 @@ pub fn write(path: &Path, dtype: DType, shape: &[usize], bytes: &[u8]) -> std::i
     file.flush()
 }
 
-/// Reads an `.npy` file written by [`write`]: dtype, shape, bytes.
-pub fn read(path: &Path) -> std::io::Result<(DType, Vec<usize>, Vec<u8>)> {
-    let invalid = |what: &str| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("{}: {what}", path.display()),
-        )
-    };
-    let mut file = std::fs::File::open(path)?;
-    let mut preamble = [0u8; 10];
-    file.read_exact(&mut preamble)?;
-    if &preamble[..8] != b"\x93NUMPY\x01\x00" {
-        return Err(invalid("not an .npy 1.0 file"));
-    }
-    let mut header = vec![0u8; u16::from_le_bytes([preamble[8], preamble[9]]) as usize];
-    file.read_exact(&mut header)?;
-    let header = String::from_utf8_lossy(&header);
-    let all = [
-        DType::F16,
-        DType::F32,
-        DType::F64,
-        DType::I8,
-        DType::I16,
-        DType::I32,
-        DType::I64,
-        DType::U8,
-        DType::U16,
-        DType::U32,
-        DType::U64,
-        DType::Bool,
-    ];
-    let dtype = all
-        .into_iter()
-        .find(|&d| header.contains(&format!("'descr': '{}'", descr(d))))
-        .ok_or_else(|| invalid("unknown dtype"))?;
-    let inside = header
-        .split("'shape': (")
-        .nth(1)
-        .and_then(|s| s.split(')').next())
-        .ok_or_else(|| invalid("no shape"))?;
-    let shape: Vec<usize> = inside
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().map_err(|_| invalid("bad shape")))
-        .collect::<Result<_, _>>()?;
-    let expected = shape.iter().product::<usize>() * dtype.size_bytes();
-    let mut bytes = Vec::with_capacity(expected.min(file.metadata()?.len() as usize));
-    file.read_to_end(&mut bytes)?;
-    if bytes.len() != expected {
-        return Err(invalid("data size disagrees with the header"));
-    }
-    Ok((dtype, shape, bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,7 +62,11 @@ mod tests {
             write(&path, DType::F32, &shape, &bytes).unwrap();
             let raw = std::fs::read(&path).unwrap();
             assert_eq!((raw.len() - bytes.len()) % 64, 0, "header not padded to 64");
-            assert_eq!(read(&path).unwrap(), (DType::F32, shape, bytes));
+            let array = crate::inputs::read(&path).unwrap().array;
+            assert_eq!(
+                (array.dtype, array.shape, array.bytes),
+                (DType::F32, shape, bytes)
+            );
         }
     }
 }
