@@ -6,10 +6,14 @@
 //! registry runs.
 
 mod array;
+mod kernel;
+mod linalg;
 mod loss;
 mod ml;
 mod pool;
 mod resample;
+mod set;
+mod vision;
 mod wire;
 
 use std::sync::OnceLock;
@@ -41,4 +45,7 @@ pub fn register_all(register: &mut OnnxOpRegister) {
     register.insert("Binarizer", ml::binarizer);
     register.insert("Upsample", resample::upsample);
     register.insert("AffineGrid", resample::affine_grid);
+    register.insert("Det", linalg::det);
+    register.insert("Col2Im", vision::col2im);
+    register.insert("Unique", set::unique);
 }
