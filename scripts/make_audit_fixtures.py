@@ -11,6 +11,11 @@ SET is one of:
   planted       the clean set plus one planted problem per rule (see PLANTED); prints the plan
   nifti-clean   6 RAS, isotropic, unscaled volumes with equal qform and sform
   nifti-planted the NIfTI clean set plus one volume per NIfTI rule
+  xray          40 X-ray-like 256x256 gray PNGs, 12 with a white text tag at the top left
+                (+-2 px); prints which files carry it, the box around all tags and
+                the core box inside every tag's box
+  xray-clean    the same kind of images, no tag: no burned-in-mark may fire
+  xray16        30 12-bit images in 16-bit PNGs, 192x256, 9 tagged at the bottom right
   bad           a good PNG plus a truncated PNG, a .npy with a lying header, a .nii.gz that is
                 not gzip, a NIfTI header claiming 10^12 voxels, and a symlink loop
 
@@ -239,6 +244,78 @@ def make_bad(out, rng):
     }
 
 
+def xray(rng, height, width, peak):
+    """A soft chest-like picture in [0, peak]: a body, two darker lungs, a spine, soft ribs,
+    noise, a black border of random width, random brightness and contrast. Nothing in it is
+    both bright and sharp-edged."""
+    y, x = np.mgrid[0:height, 0:width]
+    y, x = y / height, x / width
+    cx, cy = 0.5 + rng.uniform(-0.04, 0.04), 0.55 + rng.uniform(-0.04, 0.04)
+    body = np.exp(-(((x - cx) / 0.42) ** 2) - ((y - cy) / 0.55) ** 2)
+    lungs = sum(
+        np.exp(-(((x - cx - side * 0.18) / 0.12) ** 4) - ((y - cy + 0.05) / 0.3) ** 4)
+        for side in (-1, 1)
+    )
+    spine = np.exp(-(((x - cx) / 0.05) ** 2)) * np.exp(-(((y - 0.6) / 0.5) ** 2))
+    ribs = 0.5 + 0.5 * np.sin(2 * np.pi * (9 * y + 2 * (x - cx) ** 2 + rng.uniform()))
+    image = 0.2 + 0.5 * body - 0.3 * lungs + 0.25 * spine + 0.08 * ribs * lungs
+    image = rng.uniform(-0.05, 0.05) + rng.uniform(0.75, 1.05) * image
+    image = np.clip(image + rng.normal(0, 0.012, image.shape), 0, 1) * peak
+    top, bottom, left, right = rng.integers(3, 10, size=4)
+    image[:top], image[height - bottom :] = 0, 0
+    image[:, :left], image[:, width - right :] = 0, 0
+    return image
+
+
+def tag_mask(lines):
+    """Blocky white text (Pillow's default font, thresholded): a boolean mask cropped to it."""
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=14)
+    canvas = Image.new("L", (200, 20 * len(lines)))
+    draw = ImageDraw.Draw(canvas)
+    for i, line in enumerate(lines):
+        draw.text((0, 18 * i), line, fill=255, font=font)
+    mask = np.array(canvas) > 96
+    rows, cols = np.nonzero(mask)
+    return mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+
+
+def make_xray(out, rng, tagged=12, count=40, height=256, width=256, peak=230, tag=255,
+              dtype=np.uint8, corner="top-left", lines=("ANON 0421 R", "PA ERECT")):
+    """X-ray-like images; `tagged` of them carry a white text tag near `corner`, offset by up
+    to 2 px. Returns which files carry it and the box (x1/y1 exclusive) over all tags."""
+    mask = tag_mask(lines) if tagged else None
+    carriers = set(rng.choice(count, size=tagged, replace=False).tolist()) if tagged else set()
+    names, boxes = [], []
+    for i in range(count):
+        image = xray(rng, height, width, peak)
+        name = f"cxr{i:03d}.png"
+        if i in carriers:
+            dy, dx = rng.integers(-2, 3, size=2)
+            h, w = mask.shape
+            y0 = 10 + dy if corner.startswith("top") else height - 12 - h + dy
+            x0 = 10 + dx if corner.endswith("left") else width - 12 - w + dx
+            image[y0 : y0 + h, x0 : x0 + w][mask] = tag
+            boxes.append((int(x0), int(y0), int(x0 + w), int(y0 + h)))
+        png(os.path.join(out, name), np.round(image).astype(dtype))
+        names.append(name)
+    box = core = None
+    if boxes:
+        keys = ["x0", "y0", "x1", "y1"]
+        box = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [min, min, max, max]))}
+        core = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [max, max, min, min]))}
+    tagged_names = sorted(f"cxr{i:03d}.png" for i in carriers)
+    # box: every tag's pixels lie inside; core: inside every tag's box
+    return {"files": names, "tagged": tagged_names, "box": box, "core": core}
+
+
+def make_xray16(out, rng):
+    """12-bit values in 16-bit PNGs, 192x256, the tag at the detector's ceiling (4095) in the
+    bottom-right corner of 9 of 30 images."""
+    return make_xray(out, rng, tagged=9, count=30, height=192, width=256, peak=3800, tag=4095,
+                     dtype=np.uint16, corner="bottom-right", lines=("PORTABLE", "L"))
+
 def header_facts(paths):
     out = {}
     for path in paths:
@@ -281,6 +358,9 @@ def main(argv):
         "nifti-clean": lambda o, r: make_nifti_clean(o, r) or {},
         "nifti-planted": make_nifti_planted,
         "bad": make_bad,
+        "xray": make_xray,
+        "xray-clean": lambda o, r: make_xray(o, r, tagged=0),
+        "xray16": make_xray16,
     }
     if kind not in makers:
         print(f"unknown set {kind!r}", file=sys.stderr)

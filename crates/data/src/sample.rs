@@ -36,6 +36,9 @@ pub struct SampleRecord {
     /// The NIfTI header, for NIfTI volumes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<NiftiHeader>,
+    /// Blocks holding bright, sharp-edged pixels, for 2-D images (see [`crate::marks`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marks: Option<crate::marks::MarkGrid>,
 }
 
 /// Statistics of one sample's values. Mean, std and percentiles are over finite values;
@@ -193,6 +196,7 @@ pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
         (Some(lo), Some(hi)) => lo == hi,
         _ => true,
     };
+    let marks = crate::marks::marks_of(array, &stats);
     SampleRecord {
         path,
         array: array_name,
@@ -206,6 +210,7 @@ pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
         constant,
         hash: hash_of(array),
         header,
+        marks,
     }
 }
 

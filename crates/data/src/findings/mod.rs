@@ -5,6 +5,7 @@
 mod consistency;
 mod duplicates;
 mod files;
+mod marks;
 mod nifti;
 mod values;
 
@@ -88,6 +89,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("constant-samples", values::constant_samples),
     ("outlier-samples", values::outlier_samples),
     ("exact-duplicates", duplicates::exact_duplicates),
+    ("burned-in-mark", marks::burned_in_mark),
     ("nifti-mixed-orientations", nifti::mixed_orientations),
     ("nifti-anisotropic-voxels", nifti::anisotropic_voxels),
     ("nifti-qform-sform-disagree", nifti::qform_sform_disagree),

@@ -1,0 +1,188 @@
+//! Burned-in marks: the same bright, sharp-edged patch at the same place in many images (text
+//! tags, rulers, corner labels), a shortcut a model learns instead of the anatomy.
+//!
+//! Works on the per-sample [`MarkGrid`]s of [`crate::marks`]. Images are grouped by size (height,
+//! width; the block size follows from it); images of different sizes are not compared, because a
+//! tag keeps its pixel offset from a corner when an image is larger, which relative coordinates
+//! would smear. In each group of at least [`MIN_CARRIERS`] images, a block is *frequent* when
+//! it is marked in at least `max(3, 5% of the group)` images and more often than chance
+//! allows: the group's overall rate `p` of marked blocks gives the binomial bound
+//! `M p + 4 sqrt(M p (1 - p))`. Frequent blocks joined by their 8 neighbours are a region; an
+//! image carries the region when at least half of the region's blocks are marked in it, and a
+//! region carried by at least [`MIN_CARRIERS`] images is a finding. A mark in every image is
+//! reported too (it may differ between this set and the next, or between classes); the
+//! message says so.
+
+use std::collections::BTreeMap;
+
+use super::{examples, paths, Context, Finding, Region, Severity};
+use crate::marks::MarkGrid;
+use crate::sample::SampleRecord;
+
+/// Fewest images that must carry a region for it to be reported.
+pub const MIN_CARRIERS: usize = 3;
+/// Fewest images, as a fraction of the size group, in which a block must be marked.
+const MIN_FRACTION: f64 = 0.05;
+/// Standard deviations above the chance count a frequent block needs.
+const CHANCE_SIGMAS: f64 = 4.0;
+
+/// The images of one size, each with its grid.
+type Group<'a> = Vec<(&'a SampleRecord, &'a MarkGrid)>;
+
+/// One finding per region where many images of one size carry a bright, sharp-edged patch.
+pub fn burned_in_mark(context: &Context) -> Vec<Finding> {
+    let mut groups: BTreeMap<(usize, usize, usize), Group> = BTreeMap::new();
+    for sample in context.samples {
+        if let Some(grid) = &sample.marks {
+            let key = (grid.height_px, grid.width_px, grid.block_px);
+            groups.entry(key).or_default().push((sample, grid));
+        }
+    }
+    groups
+        .values()
+        .filter(|members| members.len() >= MIN_CARRIERS)
+        .flat_map(|members| group_findings(members))
+        .collect()
+}
+
+fn group_findings(members: &[(&SampleRecord, &MarkGrid)]) -> Vec<Finding> {
+    let grid = members[0].1;
+    let (rows, cols) = (grid.rows(), grid.cols());
+    let mut counts = vec![0usize; rows * cols];
+    for (_, grid) in members {
+        for block in grid.blocks() {
+            if let Some(count) = counts.get_mut(block) {
+                *count += 1;
+            }
+        }
+    }
+    let needed = frequent_count(members.len(), rows * cols, counts.iter().sum());
+    let frequent: Vec<bool> = counts.iter().map(|&n| n >= needed).collect();
+    regions(&frequent, rows, cols)
+        .into_iter()
+        .filter_map(|blocks| finding(members, &blocks))
+        .collect()
+}
+
+/// How many images must mark a block for it to be frequent (see the module doc).
+fn frequent_count(images: usize, blocks: usize, marked: usize) -> usize {
+    let m = images as f64;
+    let p = marked as f64 / (m * blocks as f64).max(1.0);
+    let chance = m * p + CHANCE_SIGMAS * (m * p * (1.0 - p)).sqrt();
+    MIN_CARRIERS
+        .max((MIN_FRACTION * m).ceil() as usize)
+        .max(chance.floor() as usize + 1)
+}
+
+/// The 8-connected components of the `frequent` blocks, each as row-major indices, ascending,
+/// in the order of their first block.
+fn regions(frequent: &[bool], rows: usize, cols: usize) -> Vec<Vec<usize>> {
+    let mut seen = vec![false; frequent.len()];
+    let mut out = Vec::new();
+    for start in 0..frequent.len() {
+        if !frequent[start] || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let mut stack = vec![start];
+        let mut blocks = Vec::new();
+        while let Some(block) = stack.pop() {
+            blocks.push(block);
+            let (r, c) = (block / cols, block % cols);
+            for nr in r.saturating_sub(1)..(r + 2).min(rows) {
+                for nc in c.saturating_sub(1)..(c + 2).min(cols) {
+                    let next = nr * cols + nc;
+                    if frequent[next] && !seen[next] {
+                        seen[next] = true;
+                        stack.push(next);
+                    }
+                }
+            }
+        }
+        blocks.sort_unstable();
+        out.push(blocks);
+    }
+    out
+}
+
+/// The finding for one region, if at least [`MIN_CARRIERS`] images carry it.
+fn finding(members: &[(&SampleRecord, &MarkGrid)], blocks: &[usize]) -> Option<Finding> {
+    let carriers: Vec<&SampleRecord> = members
+        .iter()
+        .filter(|(_, grid)| {
+            let marked = blocks.iter().filter(|&&b| grid.is_marked(b)).count();
+            2 * marked >= blocks.len()
+        })
+        .map(|(sample, _)| *sample)
+        .collect();
+    if carriers.len() < MIN_CARRIERS {
+        return None;
+    }
+    let grid = members[0].1;
+    let region = region_px(grid, blocks);
+    let samples = paths(carriers.iter().copied());
+    let everyone = if carriers.len() == members.len() {
+        "every image of this size; "
+    } else {
+        ""
+    };
+    let message = format!(
+        "{} of {} images carry a bright, sharp-edged patch at x {}..{}, y {}..{} ({}{}x{} px \
+         images: {}): a burned-in tag or label a model can learn as a shortcut",
+        carriers.len(),
+        members.len(),
+        region.x0,
+        region.x1,
+        region.y0,
+        region.y1,
+        everyone,
+        grid.width_px,
+        grid.height_px,
+        examples(&samples, 3)
+    );
+    let mut finding = Finding::new("burned-in-mark", Severity::Warning, message, samples);
+    finding.region = Some(region);
+    Some(finding)
+}
+
+/// The pixel rectangle covering `blocks` (non-empty), clipped to the image.
+fn region_px(grid: &MarkGrid, blocks: &[usize]) -> Region {
+    let cols = grid.cols();
+    let (mut r0, mut r1, mut c0, mut c1) = (usize::MAX, 0, usize::MAX, 0);
+    for &b in blocks {
+        let (r, c) = (b / cols, b % cols);
+        (r0, r1, c0, c1) = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
+    }
+    let size = grid.block_px;
+    Region {
+        x0: c0 * size,
+        y0: r0 * size,
+        x1: ((c1 + 1) * size).min(grid.width_px),
+        y1: ((r1 + 1) * size).min(grid.height_px),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frequent_blocks_need_three_five_percent_and_more_than_chance() {
+        // 40 images, 1024 blocks, few marks: three images suffice.
+        assert_eq!(frequent_count(40, 1024, 250), 3);
+        // 1000 images: 5% is 50.
+        assert_eq!(frequent_count(1000, 1024, 5000), 50);
+        // Marks everywhere (a page of text): chance alone gives many.
+        assert!(frequent_count(40, 1024, 40 * 400) > 20);
+    }
+
+    #[test]
+    fn regions_join_diagonal_neighbours_and_split_apart_ones() {
+        // 4x4 grid: blocks 0, 5 (diagonal) and 3 (apart).
+        let mut frequent = vec![false; 16];
+        for b in [0, 5, 3] {
+            frequent[b] = true;
+        }
+        assert_eq!(regions(&frequent, 4, 4), vec![vec![0, 5], vec![3]]);
+    }
+}

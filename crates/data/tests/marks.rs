@@ -1,0 +1,138 @@
+//! The `burned-in-mark` rule on generated X-ray-like sets (scripts/make_audit_fixtures.py): a
+//! text tag burned into some images is found with its region and exactly its images, in 8-bit
+//! and 16-bit sets and in either corner; sets without a tag give no such finding; sharded
+//! audits merged give the same finding.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use glassbox_data::findings::{Finding, Region, Severity};
+use glassbox_data::{audit, merge, AuditReport, Shard};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Generates a fixture set into a new temp dir; returns the dir and the script's plan.
+fn generate(set: &str) -> (tempfile::TempDir, Value) {
+    let python = repo().join(".venv/bin/python");
+    assert!(python.exists(), "run scripts/setup-python.sh first");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(python)
+        .arg(repo().join("scripts/make_audit_fixtures.py"))
+        .args([set, dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn run(dir: &Path) -> AuditReport {
+    audit(dir, None, &|_| {}).unwrap()
+}
+
+fn marks(report: &AuditReport) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "burned-in-mark")
+        .collect()
+}
+
+/// The one finding covers the core of the planted tags (the box inside every tag's box: the
+/// tags are jittered by 2 px), each side at most `slack_px` from the box around all tags, and
+/// names exactly the tagged files.
+fn assert_found(set: &str, slack_px: usize) {
+    let (dir, plan) = generate(set);
+    let report = run(dir.path());
+    let found = marks(&report);
+    assert_eq!(found.len(), 1, "{set}: {found:#?}");
+    let finding = found[0];
+    assert_eq!(finding.severity, Severity::Warning);
+    let tagged: Vec<String> = serde_json::from_value(plan["tagged"].clone()).unwrap();
+    assert_eq!(finding.samples, tagged, "{set}");
+    let planted: Region = serde_json::from_value(plan["box"].clone()).unwrap();
+    let core: Region = serde_json::from_value(plan["core"].clone()).unwrap();
+    let region = finding.region.unwrap();
+    assert!(
+        region.x0 <= core.x0
+            && region.y0 <= core.y0
+            && region.x1 >= core.x1
+            && region.y1 >= core.y1,
+        "{set}: region {region:?} does not contain the tags' core {core:?}"
+    );
+    let off = |a: usize, b: usize| a.abs_diff(b);
+    assert!(
+        off(planted.x0, region.x0) <= slack_px
+            && off(planted.y0, region.y0) <= slack_px
+            && off(region.x1, planted.x1) <= slack_px
+            && off(region.y1, planted.y1) <= slack_px,
+        "{set}: region {region:?} differs by more than {slack_px} px from the tags {planted:?}"
+    );
+    eprintln!("{set}: found {region:?}, planted {planted:?}, core {core:?}");
+    let total = plan["files"].as_array().unwrap().len();
+    let counted = format!("{} of {total} images", tagged.len());
+    assert!(finding.message.starts_with(&counted), "{}", finding.message);
+    let at = format!(
+        "x {}..{}, y {}..{}",
+        region.x0, region.x1, region.y0, region.y1
+    );
+    assert!(finding.message.contains(&at), "{}", finding.message);
+}
+
+#[test]
+fn a_top_left_tag_on_some_8_bit_x_rays_is_found_with_its_region_and_images() {
+    assert_found("xray", 16);
+}
+
+#[test]
+fn a_bottom_right_tag_on_12_bit_values_in_16_bit_pngs_is_found() {
+    assert_found("xray16", 16);
+}
+
+#[test]
+fn sets_without_a_tag_have_no_burned_in_mark() {
+    for set in ["xray-clean", "clean", "planted", "stats"] {
+        let (dir, _) = generate(set);
+        let report = run(dir.path());
+        assert!(!report.samples.is_empty(), "{set}");
+        assert_eq!(marks(&report), Vec::<&Finding>::new(), "{set}");
+    }
+    // Every image (here all at least 16 px a side) has a mark record, even when nothing is
+    // marked; volumes and tiny arrays have none.
+    let (dir, _) = generate("stats");
+    let report = run(dir.path());
+    for sample in &report.samples {
+        let image = sample.format == "png";
+        assert_eq!(sample.marks.is_some(), image, "{}", sample.path);
+    }
+}
+
+#[test]
+fn three_shards_merged_find_the_same_mark() {
+    let (dir, _) = generate("xray");
+    let whole = run(dir.path());
+    assert_eq!(marks(&whole).len(), 1);
+    let parts: Vec<AuditReport> = (0..3)
+        .map(|index| {
+            let part = audit(dir.path(), Some(Shard { index, count: 3 }), &|_| {}).unwrap();
+            // Through JSON, as `glassbox merge` reads them.
+            serde_json::from_str(&serde_json::to_string(&part).unwrap()).unwrap()
+        })
+        .collect();
+    let merged = merge(parts).unwrap();
+    assert_eq!(marks(&merged), marks(&whole));
+    assert_eq!(
+        serde_json::to_value(&merged).unwrap(),
+        serde_json::to_value(&whole).unwrap()
+    );
+}
