@@ -13,6 +13,7 @@ mod ml;
 mod pool;
 mod resample;
 mod set;
+mod text;
 mod vision;
 mod wire;
 
@@ -50,4 +51,5 @@ pub fn register_all(register: &mut OnnxOpRegister) {
     register.insert("Unique", set::unique);
     register.insert("RoiAlign", vision::roi_align);
     register.insert("DeformConv", vision::deform_conv);
+    register.insert("TfIdfVectorizer", text::tfidf_vectorizer);
 }
