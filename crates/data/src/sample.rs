@@ -264,6 +264,154 @@ fn integer_range(dtype: DType) -> Option<(f64, f64)> {
 
 /// Statistics, percentiles and saturation of an array.
 fn stats_of(array: &Array) -> (SampleStats, Option<Saturation>) {
+    match array.dtype {
+        DType::U8 | DType::I8 | DType::U16 | DType::I16 => stats_by_counts(array),
+        _ => stats_by_values(array),
+    }
+}
+
+/// [`stats_of`] for 8- and 16-bit integers: one pass counting every value, then everything
+/// from the counts — min/max/zeros/saturation and percentiles exactly, mean and variance from
+/// exact integer sums (no sorting, no copy of the values).
+fn stats_by_counts(array: &Array) -> (SampleStats, Option<Saturation>) {
+    let (offset, counts) = value_counts(array);
+    let value = |bin: usize| (bin as i64 - offset) as f64;
+    let (mut count, mut sum, mut sum_squares) = (0u64, 0i128, 0i128);
+    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (bin, &n) in counts.iter().enumerate().filter(|(_, &n)| n > 0) {
+        let v = bin as i128 - offset as i128;
+        count += n;
+        sum += v * n as i128;
+        sum_squares += v * v * n as i128;
+        min = min.min(value(bin));
+        max = max.max(value(bin));
+    }
+    let moments = Moments {
+        finite: count,
+        mean: if count == 0 {
+            0.0
+        } else {
+            sum as f64 / count as f64
+        },
+        // Σ(v - mean)² = (n·Σv² - (Σv)²) / n, exact in integers before the division.
+        m2: if count == 0 {
+            0.0
+        } else {
+            (count as i128 * sum_squares - sum * sum) as f64 / count as f64
+        },
+        min,
+        max,
+        zeros: counts[offset as usize],
+        ..Moments::empty()
+    };
+    let fraction = |n: u64| {
+        if count == 0 {
+            0.0
+        } else {
+            n as f64 / count as f64
+        }
+    };
+    let saturation = Saturation {
+        low: fraction(counts[0]),
+        high: fraction(counts[counts.len() - 1]),
+    };
+    let p = percentiles_of_counts(&counts, offset, [1.0, 50.0, 99.0]);
+    (stats_from(&moments, 0, 0, p), Some(saturation))
+}
+
+/// How often each value of an 8- or 16-bit integer array occurs: `counts[i]` is the number of
+/// values equal to `i - offset`, bins cover the whole type (the first is its minimum, the last
+/// its maximum).
+fn value_counts(array: &Array) -> (i64, Vec<u64>) {
+    let bytes = &array.bytes;
+    let (offset, bins) = match array.dtype {
+        DType::U8 => (0, 1 << 8),
+        DType::I8 => (1 << 7, 1 << 8),
+        DType::U16 => (0, 1 << 16),
+        _ => (1 << 15, 1 << 16),
+    };
+    let index: fn(&[u8]) -> usize = match array.dtype {
+        DType::U8 => |b| b[0] as usize,
+        DType::I8 => |b| (b[0] as i8 as i32 + 128) as usize,
+        DType::U16 => |b| u16::from_le_bytes([b[0], b[1]]) as usize,
+        _ => |b| (i16::from_le_bytes([b[0], b[1]]) as i32 + 32768) as usize,
+    };
+    let size = array.dtype.size_bytes();
+    // Four tables of u32 break the dependency between equal neighbours (runs of air in a CT
+    // volume); blocks keep each table's counts below u32::MAX.
+    let mut totals = vec![0u64; bins];
+    let mut tables = vec![0u32; 4 * bins];
+    for block in bytes.chunks(size << 30) {
+        let mut quads = block.chunks_exact(4 * size);
+        for quad in &mut quads {
+            for (lane, element) in quad.chunks_exact(size).enumerate() {
+                tables[lane * bins + index(element)] += 1;
+            }
+        }
+        for element in quads.remainder().chunks_exact(size) {
+            tables[index(element)] += 1;
+        }
+        for table in tables.chunks_exact_mut(bins) {
+            for (total, n) in totals.iter_mut().zip(table.iter_mut()) {
+                *total += u64::from(std::mem::take(n));
+            }
+        }
+    }
+    (offset, totals)
+}
+
+/// [`percentiles`] of the values that `counts` describes (see [`value_counts`]).
+fn percentiles_of_counts<const N: usize>(
+    counts: &[u64],
+    offset: i64,
+    qs: [f64; N],
+) -> [Option<f64>; N] {
+    let n: u64 = counts.iter().sum();
+    // The k-th smallest value (0-based).
+    let nth = |k: u64| {
+        let mut seen = 0;
+        counts.iter().enumerate().find_map(|(bin, &c)| {
+            seen += c;
+            (seen > k).then_some((bin as i64 - offset) as f64)
+        })
+    };
+    qs.map(|q| {
+        if n == 0 {
+            return None;
+        }
+        let rank = q / 100.0 * (n - 1) as f64;
+        let below = rank.floor() as u64;
+        let lo = nth(below)?;
+        let hi = if below + 1 < n { nth(below + 1)? } else { lo };
+        Some(interpolate(lo, hi, rank - below as f64))
+    })
+}
+
+/// [`SampleStats`] from moments (of the finite values), the NaN and Inf counts and percentiles.
+fn stats_from(moments: &Moments, nan: u64, inf: u64, p: [Option<f64>; 3]) -> SampleStats {
+    let count = moments.finite + nan + inf;
+    SampleStats {
+        count,
+        min: moments.min(),
+        max: moments.max(),
+        mean: moments.mean(),
+        std: moments.std(),
+        zeros: moments.zeros,
+        zero_fraction: if count == 0 {
+            0.0
+        } else {
+            moments.zeros as f64 / count as f64
+        },
+        nan,
+        inf,
+        p1: p[0],
+        p50: p[1],
+        p99: p[2],
+    }
+}
+
+/// [`stats_of`] for every other dtype: the finite values copied out, percentiles by selection.
+fn stats_by_values(array: &Array) -> (SampleStats, Option<Saturation>) {
     let mut finite = Vec::with_capacity(array.numel());
     let (mut nan, mut inf) = (0u64, 0u64);
     glassbox_tensor::for_each_le_value(array.dtype, &array.bytes, |v| {
@@ -291,48 +439,64 @@ fn stats_of(array: &Array) -> (SampleStats, Option<Saturation>) {
             high: fraction(at(hi)),
         }
     });
-    let [p1, p50, p99] = percentiles(&mut finite, [1.0, 50.0, 99.0]);
-    let stats = SampleStats {
-        count,
-        min: moments.min(),
-        max: moments.max(),
-        mean: moments.mean(),
-        std: moments.std(),
-        zeros: moments.zeros,
-        zero_fraction: if count == 0 {
-            0.0
-        } else {
-            moments.zeros as f64 / count as f64
-        },
-        nan,
-        inf,
-        p1,
-        p50,
-        p99,
-    };
-    (stats, saturation)
+    let p = percentiles(&mut finite, [1.0, 50.0, 99.0]);
+    (stats_from(&moments, nan, inf, p), saturation)
 }
 
 /// Percentiles as `numpy.percentile` computes them by default (linear interpolation between
-/// the closest ranks). Reorders `values`; O(n) per percentile.
+/// the closest ranks). Reorders `values`: each rank is selected inside the part the ranks
+/// selected before left it (the median first, then the 1st percentile below it, ...).
 pub fn percentiles<const N: usize>(values: &mut [f64], qs: [f64; N]) -> [Option<f64>; N] {
     let n = values.len();
-    qs.map(|q| {
-        if n == 0 {
-            return None;
-        }
-        let rank = q / 100.0 * (n - 1) as f64;
+    if n == 0 {
+        return [None; N];
+    }
+    let ranks = qs.map(|q| q / 100.0 * (n - 1) as f64);
+    let mut selected: Vec<usize> = ranks.iter().map(|r| r.floor() as usize).collect();
+    selected.sort_unstable();
+    selected.dedup();
+    select_all(values, &selected);
+    ranks.map(|rank| {
         let below = rank.floor() as usize;
-        let (_, &mut lo, above) = values.select_nth_unstable_by(below, f64::total_cmp);
-        let hi = above.iter().copied().min_by(f64::total_cmp).unwrap_or(lo);
-        let fraction = rank - below as f64;
-        // numpy's `_lerp`: a + (b - a) * t, evaluated from the nearer end.
-        Some(if fraction >= 0.5 {
-            hi - (hi - lo) * (1.0 - fraction)
-        } else {
-            lo + (hi - lo) * fraction
-        })
+        let lo = values[below];
+        // Everything after `below` up to the next selected position (inclusive) is >= lo, and
+        // everything past that is >= the next selected value: the next rank's value is the
+        // minimum of that stretch.
+        let next = selected
+            .iter()
+            .copied()
+            .find(|&s| s > below)
+            .unwrap_or(n - 1);
+        let hi = values[below + 1..=next.max(below)]
+            .iter()
+            .copied()
+            .min_by(f64::total_cmp)
+            .unwrap_or(lo);
+        Some(interpolate(lo, hi, rank - below as f64))
     })
+}
+
+/// Puts the `positions`-th smallest values (sorted, distinct) at their positions, each part
+/// between two of them holding only values between theirs.
+fn select_all(values: &mut [f64], positions: &[usize]) {
+    if positions.is_empty() {
+        return;
+    }
+    let middle = positions.len() / 2;
+    let at = positions[middle];
+    let (left, _, right) = values.select_nth_unstable_by(at, f64::total_cmp);
+    select_all(left, &positions[..middle]);
+    let after: Vec<usize> = positions[middle + 1..].iter().map(|p| p - at - 1).collect();
+    select_all(right, &after);
+}
+
+/// numpy's `_lerp`: a + (b - a) * t, evaluated from the nearer end.
+fn interpolate(lo: f64, hi: f64, fraction: f64) -> f64 {
+    if fraction >= 0.5 {
+        hi - (hi - lo) * (1.0 - fraction)
+    } else {
+        lo + (hi - lo) * fraction
+    }
 }
 
 /// BLAKE3 over dtype, shape and the little-endian value bytes.
@@ -359,6 +523,85 @@ mod tests {
         assert_eq!(p50, Some(2.5));
         assert!((p99.unwrap() - 3.97).abs() < 1e-12);
         assert_eq!(percentiles(&mut [], [50.0]), [None]);
+    }
+
+    #[test]
+    fn counting_integers_gives_the_statistics_of_the_values() {
+        // Skewed values with long runs (as air in a CT volume), the type's ends and zeros.
+        let mut state = 12345u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as i64
+        };
+        for dtype in [DType::U8, DType::I8, DType::U16, DType::I16] {
+            let (lo, hi) = integer_range(dtype).unwrap();
+            for numel in [0usize, 1, 7, 1001] {
+                let values: Vec<i64> = (0..numel)
+                    .map(|i| match next() % 10 {
+                        0 => lo as i64,
+                        1 => hi as i64,
+                        2 => 0,
+                        3 => (i / 100) as i64,
+                        _ => lo as i64 + next() % (hi - lo + 1.0) as i64,
+                    })
+                    .collect();
+                let bytes = values
+                    .iter()
+                    .flat_map(|&v| v.to_le_bytes()[..dtype.size_bytes()].to_vec())
+                    .collect();
+                let array = Array {
+                    dtype,
+                    shape: vec![numel],
+                    bytes,
+                };
+                let (counted, counted_saturation) = stats_by_counts(&array);
+                let (sorted, sorted_saturation) = stats_by_values(&array);
+                let what = format!("{dtype:?} x {numel}");
+                assert_eq!(counted_saturation, sorted_saturation, "{what}");
+                let near = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                    (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    (a, b) => a == b,
+                };
+                assert!(near(counted.mean, sorted.mean), "{what} mean");
+                assert!(near(counted.std, sorted.std), "{what} std");
+                let exact = |s: &SampleStats| {
+                    (
+                        s.count,
+                        s.min,
+                        s.max,
+                        s.zeros,
+                        s.zero_fraction,
+                        s.p1,
+                        s.p50,
+                        s.p99,
+                    )
+                };
+                assert_eq!(exact(&counted), exact(&sorted), "{what}");
+            }
+        }
+    }
+
+    #[test]
+    fn percentiles_select_each_rank_once() {
+        let mut state = 7u64;
+        let values: Vec<f64> = (0..5000)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ((state >> 40) % 300) as f64 * 0.5
+            })
+            .collect();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let qs = [99.0, 1.0, 50.0, 0.0, 100.0, 25.0, 25.0];
+        let expected = qs.map(|q| {
+            let rank = q / 100.0 * (sorted.len() - 1) as f64;
+            let below = rank.floor() as usize;
+            let hi = sorted.get(below + 1).copied().unwrap_or(sorted[below]);
+            Some(interpolate(sorted[below], hi, rank - below as f64))
+        });
+        assert_eq!(percentiles(&mut values.clone(), qs), expected);
     }
 
     #[test]
