@@ -16,6 +16,9 @@ SET is one of:
                 the core box inside every tag's box
   xray-clean    the same kind of images, no tag: no burned-in-mark may fire
   xray16        30 12-bit images in 16-bit PNGs, 192x256, 9 tagged at the bottom right
+  quality       24 varied natural-looking 96x96 pictures (gray and colour, different brightness)
+                plus planted image-quality problems, one or two per rule (see QUALITY_PLANTED);
+                prints the plan and numpy's brightness, entropy and perceptual hash per PNG
   bad           a good PNG plus a truncated PNG, a .npy with a lying header, a .nii.gz that is
                 not gzip, a NIfTI header claiming 10^12 voxels, and a symlink loop
 
@@ -30,7 +33,7 @@ import sys
 
 import nibabel as nib
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 SEED = 20240604
 
@@ -316,6 +319,182 @@ def make_xray16(out, rng):
     return make_xray(out, rng, tagged=9, count=30, height=192, width=256, peak=3800, tag=4095,
                      dtype=np.uint16, corner="bottom-right", lines=("PORTABLE", "L"))
 
+
+# --- quality: the image-quality rules (too dark/light, low information, blur, odd shapes,
+# grayscale stored as RGB, near duplicates). Every file name not listed here is clean.
+QUALITY_PLANTED = {
+    "too-dark": ["dark.png", "dark16.png"],
+    "too-light": ["light.png", "light16.png"],
+    "low-information": ["flat.png", "two_level.png"],
+    "blurry": ["blur_bright.png", "blur_dark.png"],
+    "odd-aspect-ratio": ["wide.png"],
+    "odd-size": ["small.png"],
+    "grayscale-as-rgb": ["gray_rgb.png"],
+}
+QUALITY_GROUPS = {
+    "near-duplicates": [
+        ["base03.png", "near_noise.png"],
+        ["base07.jpg", "near_jpeg.jpg"],
+        ["base11.png", "near_shift.png"],
+        ["base15.png", "near_bright.png"],
+    ],
+    "exact-duplicates": [["base05.png", "copy_of_base05.png"]],
+}
+QUALITY_SIDE = 96
+
+
+def texture(rng, height, width):
+    """A zero-mean, unit-std field: smooth blobs at several scales (bilinear upsampling of
+    coarse random grids) over fine grain, like a photograph's content."""
+    field = np.zeros((height, width))
+    for cell, weight in [(32, 1.0), (16, 0.7), (8, 0.45), (4, 0.3), (2, 0.15)]:
+        grid = rng.normal(0, 1, (height // cell + 2, width // cell + 2)).astype(np.float32)
+        up = Image.fromarray(grid, mode="F").resize((width + 2 * cell, height + 2 * cell),
+                                                    Image.BILINEAR)
+        field += weight * np.asarray(up, np.float64)[cell:cell + height, cell:cell + width]
+    return (field - field.mean()) / field.std()
+
+
+def picture(rng, mean, contrast, height=QUALITY_SIDE, width=QUALITY_SIDE, colour=False):
+    """A natural-looking picture on [0, 1]: texture, a few shapes and grain, all scaled by
+    `contrast` (as exposure scales a photograph, noise included); colour pictures get a tint
+    and channel-specific detail so R, G and B differ."""
+    grain = 0.1 * contrast
+    from PIL import ImageDraw
+    base = texture(rng, height, width)
+    shapes = Image.new("F", (width, height), 0.0)
+    draw = ImageDraw.Draw(shapes)
+    for _ in range(rng.integers(2, 5)):
+        x0, y0 = rng.integers(0, width - 8), rng.integers(0, height - 8)
+        x1 = min(width, x0 + rng.integers(6, max(7, width // 2)))
+        y1 = min(height, y0 + rng.integers(6, max(7, height // 2)))
+        value = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.8, 1.6))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)([x0, y0, x1, y1], fill=value)
+    base = base + np.asarray(shapes, np.float64)
+    base = (base - base.mean()) / base.std()
+    if not colour:
+        values = mean + contrast * base + rng.normal(0, grain, base.shape)
+        return np.clip(values, 0, 1)
+    tint = rng.uniform(0.8, 1.2, 3)
+    channels = []
+    for c in range(3):
+        detail = texture(rng, height, width)
+        values = mean + contrast * (0.8 * base + 0.3 * detail) * tint[c]
+        channels.append(values + rng.normal(0, grain, base.shape))
+    return np.clip(np.stack(channels, axis=-1), 0, 1)
+
+
+def to8(values):
+    return np.round(values * 255).astype(np.uint8)
+
+
+def to16(values):
+    return np.round(values * 65535).astype(np.uint16)
+
+
+def luminance(array):
+    """Luminance on [0, 1] as glassbox computes it: Rec. 601 weights, dtype's range."""
+    top = 65535.0 if array.dtype == np.uint16 else 255.0
+    a = array.astype(np.float64)
+    if a.ndim == 3 and a.shape[2] >= 3:
+        a = 0.299 * a[:, :, 0] + 0.587 * a[:, :, 1] + 0.114 * a[:, :, 2]
+    elif a.ndim == 3:
+        a = a[:, :, 0]
+    return a * (1.0 / top)  # as glassbox multiplies, so histogram bins agree to the last bit
+
+
+def phash(lum):
+    """The 64-bit DCT perceptual hash glassbox computes: box-average to 32x32, DCT-II,
+    8x8 lowest frequencies, bits above their median, row-major, MSB first."""
+    def spans(n):
+        return [(i * n // 32, max((i + 1) * n // 32, i * n // 32 + 1)) for i in range(32)]
+    small = np.array([[lum[y0:y1, x0:x1].mean() for x0, x1 in spans(lum.shape[1])]
+                      for y0, y1 in spans(lum.shape[0])])
+    k, n = np.arange(8)[:, None], np.arange(32)[None, :]
+    cosines = np.cos(np.pi / 32 * (n + 0.5) * k)
+    coefficients = (cosines @ small @ cosines.T).ravel()
+    bits = coefficients > np.median(coefficients)
+    return "%016x" % int("".join("1" if b else "0" for b in bits), 2)
+
+
+def picture_facts(array):
+    lum = luminance(array)
+    # Nearest of 256 levels, halves rounded up (Rust's round() on non-negative values).
+    counts = np.bincount(np.clip(np.floor(lum * 255 + 0.5), 0, 255).astype(np.int64).ravel(),
+                         minlength=256)
+    p = counts[counts > 0] / lum.size
+    return {
+        "brightness": float(lum.mean()),
+        "entropy_bits": float(-(p * np.log2(p)).sum()),
+        "phash": phash(lum),
+    }
+
+
+def make_quality(out, rng):
+    def save(name, values, bits=8):
+        array = to16(values) if bits == 16 else to8(values)
+        path = os.path.join(out, name)
+        if name.endswith(".jpg"):
+            Image.fromarray(array).save(path, quality=95)
+        else:
+            Image.fromarray(array).save(path)
+        return array
+
+    saved = {}
+    # Brightness and contrast vary independently: a blur score that follows either (as the
+    # plain Laplacian variance does) flags the sharp low-contrast pictures.
+    means = np.linspace(0.3, 0.7, 24)
+    contrasts = np.linspace(0.04, 0.2, 24)
+    rng.shuffle(means)
+    rng.shuffle(contrasts)
+    for i, (mean, contrast) in enumerate(zip(means, contrasts)):
+        colour = i % 2 == 1
+        name = f"base{i:02d}.jpg" if i == 7 else f"base{i:02d}.png"
+        saved[name] = save(name, picture(rng, mean, contrast, colour=colour))
+    # Exact and near duplicates of base pictures.
+    with open(os.path.join(out, "base05.png"), "rb") as f:
+        copy = f.read()
+    with open(os.path.join(out, "copy_of_base05.png"), "wb") as f:
+        f.write(copy)
+    noisy = saved["base03.png"].astype(np.float64) + rng.normal(0, 3, saved["base03.png"].shape)
+    saved["near_noise.png"] = save("near_noise.png", np.clip(noisy, 0, 255) / 255)
+    decoded = np.asarray(Image.open(os.path.join(out, "base07.jpg")), np.float64)
+    saved["near_jpeg.jpg"] = save("near_jpeg.jpg", decoded / 255)  # re-encoded
+    shifted = np.concatenate([saved["base11.png"][:, :1], saved["base11.png"][:, :-1]], axis=1)
+    saved["near_shift.png"] = save("near_shift.png", shifted / 255)
+    brighter = np.clip(saved["base15.png"].astype(np.int64) + 2, 0, 255)
+    saved["near_bright.png"] = save("near_bright.png", brighter / 255)
+    # One or two pictures per problem, each from fresh content.
+    saved["dark.png"] = save("dark.png", picture(rng, 0.07, 0.03, colour=True))
+    saved["dark16.png"] = save("dark16.png", picture(rng, 0.06, 0.025), bits=16)
+    saved["light.png"] = save("light.png", picture(rng, 0.92, 0.025))
+    saved["light16.png"] = save("light16.png", picture(rng, 0.93, 0.02), bits=16)
+    # On the 16-bit scale this one is mid-gray; read as 0..255 it would be all white.
+    saved["normal16.png"] = save("normal16.png", picture(rng, 0.5, 0.12), bits=16)
+    flat = 128 + rng.integers(-1, 2, (QUALITY_SIDE, QUALITY_SIDE))
+    saved["flat.png"] = save("flat.png", flat / 255)
+    binary = texture(rng, QUALITY_SIDE, QUALITY_SIDE) > 0.3
+    saved["two_level.png"] = save("two_level.png", np.where(binary, 200, 40) / 255)
+    for name, mean, contrast, colour in [("blur_dark.png", 0.3, 0.1, False),
+                                         ("blur_bright.png", 0.7, 0.2, True)]:
+        sharp = to8(picture(rng, mean, contrast, colour=colour))
+        blurred = Image.fromarray(sharp).filter(ImageFilter.GaussianBlur(radius=3))
+        blurred.save(os.path.join(out, name))
+        saved[name] = np.asarray(blurred)
+    saved["wide.png"] = save("wide.png", picture(rng, 0.5, 0.12, height=32, width=96))
+    saved["small.png"] = save("small.png", picture(rng, 0.45, 0.12, height=32, width=32,
+                                                   colour=True))
+    gray = to8(picture(rng, 0.55, 0.12))
+    saved["gray_rgb.png"] = save("gray_rgb.png", np.stack([gray] * 3, axis=-1) / 255)
+    facts = {}
+    for name in sorted(saved):
+        if name.endswith(".png"):
+            facts[name] = picture_facts(np.asarray(Image.open(os.path.join(out, name))))
+    files = sorted(n for n in os.listdir(out) if os.path.isfile(os.path.join(out, n)))
+    return {"planted": QUALITY_PLANTED, "groups": QUALITY_GROUPS, "files": files, "facts": facts}
+
+
+
 def header_facts(paths):
     out = {}
     for path in paths:
@@ -358,6 +537,7 @@ def main(argv):
         "nifti-clean": lambda o, r: make_nifti_clean(o, r) or {},
         "nifti-planted": make_nifti_planted,
         "bad": make_bad,
+        "quality": make_quality,
         "xray": make_xray,
         "xray-clean": lambda o, r: make_xray(o, r, tagged=0),
         "xray16": make_xray16,

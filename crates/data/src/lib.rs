@@ -11,6 +11,7 @@
 //! in full (a few hundred bytes per sample), so N merged partials equal one run exactly.
 
 pub mod findings;
+pub mod image;
 pub mod marks;
 pub mod sample;
 pub mod walk;

@@ -36,6 +36,9 @@ pub struct SampleRecord {
     /// The NIfTI header, for NIfTI volumes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<NiftiHeader>,
+    /// Image-quality facts, for 2-D pictures (see [`crate::image`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::image::ImageFeatures>,
     /// Blocks holding bright, sharp-edged pixels, for 2-D images (see [`crate::marks`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marks: Option<crate::marks::MarkGrid>,
@@ -187,6 +190,7 @@ fn affine_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<[[f64; 4]; 4], D::E
 pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
     let array = &loaded.array;
     let (stats, saturation) = stats_of(array);
+    let image = crate::image::features(loaded, &stats);
     let (channels, header, array_name) = match &loaded.detail {
         Detail::Image(image) => (Some(image.channels), None, None),
         Detail::Array(detail) => (None, None, detail.name.clone()),
@@ -198,6 +202,7 @@ pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
     };
     let marks = crate::marks::marks_of(array, &stats);
     SampleRecord {
+        image,
         path,
         array: array_name,
         format: format_name(loaded),

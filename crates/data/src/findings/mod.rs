@@ -5,6 +5,7 @@
 mod consistency;
 mod duplicates;
 mod files;
+pub mod images;
 mod marks;
 mod nifti;
 mod values;
@@ -89,6 +90,14 @@ pub const RULES: &[(&str, Rule)] = &[
     ("constant-samples", values::constant_samples),
     ("outlier-samples", values::outlier_samples),
     ("exact-duplicates", duplicates::exact_duplicates),
+    ("too-dark", images::too_dark),
+    ("too-light", images::too_light),
+    ("low-information", images::low_information),
+    ("blurry", images::blurry),
+    ("odd-aspect-ratio", images::odd_aspect_ratio),
+    ("odd-size", images::odd_size),
+    ("grayscale-as-rgb", images::grayscale_as_rgb),
+    ("near-duplicates", images::near_duplicates),
     ("burned-in-mark", marks::burned_in_mark),
     ("nifti-mixed-orientations", nifti::mixed_orientations),
     ("nifti-anisotropic-voxels", nifti::anisotropic_voxels),
