@@ -6,6 +6,7 @@
 //! registry runs.
 
 mod array;
+mod decode;
 mod kernel;
 mod linalg;
 mod loss;
@@ -52,4 +53,5 @@ pub fn register_all(register: &mut OnnxOpRegister) {
     register.insert("RoiAlign", vision::roi_align);
     register.insert("DeformConv", vision::deform_conv);
     register.insert("TfIdfVectorizer", text::tfidf_vectorizer);
+    register.insert("ImageDecoder", decode::image_decoder);
 }
