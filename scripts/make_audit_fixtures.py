@@ -11,6 +11,12 @@ SET is one of:
   planted       the clean set plus one planted problem per rule (see PLANTED); prints the plan
   nifti-clean   6 RAS, isotropic, unscaled volumes with equal qform and sform
   nifti-planted the NIfTI clean set plus one volume per NIfTI rule
+  masks         images/ and masks/ (suffixes _mask, _seg, _label; PNG, JPEG, .npy, NIfTI) with
+                one planted problem per mask rule (see MASKS_PLANTED); prints the plan and numpy's
+                label values per mask
+  histogram     u8/: 12 uint8 PNGs, floats/: 3 float32 .npy with different ranges; prints
+                numpy.histogram of all u8 values (256 bins over [0, 256)) and of each float file
+                (64 bins over its range)
   xray          40 X-ray-like 256x256 gray PNGs, 12 with a white text tag at the top left
                 (+-2 px); prints which files carry it, the box around all tags and
                 the core box inside every tag's box
@@ -245,6 +251,75 @@ def make_bad(out, rng):
                        "truncated.png"]),
         "good": ["good.png"],
     }
+
+
+# rule -> the sample paths it must name in the masks set (images, or masks without an image)
+MASKS_PLANTED = {
+    "image-without-mask": ["case06.png"],
+    "mask-without-image": ["orphan_mask.png"],
+    "mask-shape-mismatch": ["case07.png"],
+    "empty-masks": ["case08.png"],
+    "mask-not-binary": ["case09.png"],
+}
+
+
+def disk(shape, center, radius, value):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    inside = (yy - center[0]) ** 2 + (xx - center[1]) ** 2 <= radius**2
+    return np.where(inside, value, 0).astype(np.uint8)
+
+
+def make_masks(out, rng):
+    images, masks = os.path.join(out, "images"), os.path.join(out, "masks")
+    os.makedirs(os.path.join(images, "sub"), exist_ok=True)
+    os.makedirs(os.path.join(masks, "sub"), exist_ok=True)
+    for i in range(10):
+        png(os.path.join(images, f"case{i:02d}.png"),
+            np.clip(rng.normal(120, 30, (64, 64)), 0, 255).astype(np.uint8))
+    for i in range(6):
+        png(os.path.join(masks, f"case{i:02d}_mask.png"), disk((64, 64), (20 + i, 30), 9, 255))
+    # case06: no mask. case07: a mask of another size. case08: empty. case09: JPEG.
+    png(os.path.join(masks, "case07_seg.png"), disk((32, 32), (16, 16), 6, 255))
+    png(os.path.join(masks, "case08_mask.png"), np.zeros((64, 64), np.uint8))
+    Image.fromarray(disk((64, 64), (30, 30), 12, 255)).save(
+        os.path.join(masks, "case09_mask.jpg"), quality=75)
+    png(os.path.join(masks, "orphan_mask.png"), disk((64, 64), (30, 30), 5, 255))
+    png(os.path.join(images, "sub", "case10.png"), rng.integers(0, 256, (64, 64), dtype=np.uint8))
+    np.save(os.path.join(masks, "sub", "case10_label.npy"), disk((64, 64), (10, 10), 4, 1))
+    iso = np.diag([1.5, 1.5, 1.5, 1.0])
+    nifti(os.path.join(images, "vol.nii.gz"), rng.integers(0, 1000, (8, 9, 7), dtype=np.int16), iso)
+    seg = np.zeros((8, 9, 7), np.uint8)
+    seg[2:5, 3:6, 2:4] = 1
+    nifti(os.path.join(masks, "vol_seg.nii.gz"), seg, iso)
+    labels = {}
+    for root, _, names in os.walk(masks):
+        for name in names:
+            path = os.path.join(root, name)
+            if name.endswith(".npy"):
+                values = np.load(path)
+            elif name.endswith(".nii.gz"):
+                values = np.asanyarray(nib.load(path).dataobj)
+            else:
+                values = np.array(Image.open(path))
+            labels[os.path.relpath(path, masks)] = [float(v) for v in np.unique(values)]
+    return {"planted": MASKS_PLANTED, "labels": labels}
+
+
+def make_histogram(out, rng):
+    u8, floats = os.path.join(out, "u8"), os.path.join(out, "floats")
+    os.makedirs(u8)
+    os.makedirs(floats)
+    names = clean_images(u8, rng)
+    values = np.concatenate([read_png(os.path.join(u8, n)).ravel() for n in names])
+    counts, _ = np.histogram(values, bins=256, range=(0, 256))
+    per_file = {}
+    for i, (mean, std) in enumerate([(0.5, 0.1), (10.0, 3.0), (-2.0, 1.0)]):
+        x = rng.normal(mean, std, (20, 30)).astype(np.float32)
+        name = f"f{i}.npy"
+        np.save(os.path.join(floats, name), x)
+        c, edges = np.histogram(x.astype(np.float64), bins=64)
+        per_file[name] = {"counts": c.tolist(), "lo": float(edges[0]), "hi": float(edges[-1])}
+    return {"u8_counts": counts.tolist(), "floats": per_file}
 
 
 def xray(rng, height, width, peak):
@@ -494,7 +569,6 @@ def make_quality(out, rng):
     return {"planted": QUALITY_PLANTED, "groups": QUALITY_GROUPS, "files": files, "facts": facts}
 
 
-
 def header_facts(paths):
     out = {}
     for path in paths:
@@ -541,6 +615,8 @@ def main(argv):
         "xray": make_xray,
         "xray-clean": lambda o, r: make_xray(o, r, tagged=0),
         "xray16": make_xray16,
+        "masks": make_masks,
+        "histogram": make_histogram,
     }
     if kind not in makers:
         print(f"unknown set {kind!r}", file=sys.stderr)

@@ -11,16 +11,20 @@
 //! in full (a few hundred bytes per sample), so N merged partials equal one run exactly.
 
 pub mod findings;
+pub mod histogram;
 pub mod image;
 pub mod marks;
+pub mod masks;
 pub mod sample;
 pub mod walk;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use findings::{Context, Finding};
 use glassbox_tensor::Moments;
+use histogram::DatasetHistogram;
+use masks::MaskSet;
 use rayon::prelude::*;
 use sample::SampleRecord;
 use serde::{Deserialize, Serialize};
@@ -62,6 +66,18 @@ pub struct AuditReport {
     pub skipped: BTreeMap<String, u64>,
     /// Counts and value ranges over the whole set.
     pub dataset: DatasetSummary,
+    /// The masks given with `--masks`, paired with the samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masks: Option<MaskSet>,
+}
+
+/// What to audit besides the folder itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditOptions {
+    /// Audit only this shard of the files (and of the masks).
+    pub shard: Option<Shard>,
+    /// A folder of segmentation masks to pair with the samples (see [`masks`]).
+    pub masks: Option<PathBuf>,
 }
 
 /// Counts per format, shape, dtype and value convention, and the values of all samples.
@@ -81,6 +97,8 @@ pub struct DatasetSummary {
     pub conventions: BTreeMap<String, usize>,
     /// Statistics over every value of every sample.
     pub values: ValueSummary,
+    /// Histogram over every finite value of every sample (see [`histogram`]).
+    pub histogram: DatasetHistogram,
 }
 
 /// Statistics over all values of the dataset, merged from the samples' moments in path order.
@@ -134,11 +152,33 @@ pub fn audit(
     shard: Option<Shard>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<AuditReport, AuditError> {
+    let options = AuditOptions { shard, masks: None };
+    audit_with(root, &options, progress)
+}
+
+/// [`audit`] with options: a shard, a masks folder. A masks folder inside `root` is left out
+/// of the samples.
+pub fn audit_with(
+    root: &Path,
+    options: &AuditOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<AuditReport, AuditError> {
+    let shard = options.shard;
     let root_text = root.to_string_lossy().into_owned();
     if !root.is_dir() {
         return Err(AuditError::NotAFolder { path: root_text });
     }
+    if let Some(masks) = &options.masks {
+        if !masks.is_dir() {
+            return Err(AuditError::NotAFolder {
+                path: masks.to_string_lossy().into_owned(),
+            });
+        }
+    }
     let mut entries = walk::list(root);
+    if let Some(inside) = options.masks.as_deref().and_then(|m| nested_prefix(root, m)) {
+        entries.retain(|e| !(e.relative == inside || e.relative.starts_with(&format!("{inside}/"))));
+    }
     if let Some(Shard { index, count }) = shard {
         if count == 0 || index >= count {
             return Err(AuditError::BadShard { index, count });
@@ -169,10 +209,30 @@ pub fn audit(
             Outcome::Skipped(extension) => *skipped.entry(extension).or_insert(0) += 1,
         }
     }
-    Ok(AuditReport::build(
-        root_text, shard, samples, unreadable, skipped,
+    let masks = options.masks.as_deref().map(|folder| {
+        let (records, problems) = masks::read_all(folder, shard);
+        (folder.to_string_lossy().into_owned(), records, problems)
+    });
+    Ok(AuditReport::build_with_masks(
+        root_text, shard, samples, unreadable, skipped, masks,
     ))
 }
+
+/// The masks folder's path relative to `root` when it lies inside it.
+fn nested_prefix(root: &Path, masks: &Path) -> Option<String> {
+    let root = root.canonicalize().ok()?;
+    let masks = masks.canonicalize().ok()?;
+    let inside = masks.strip_prefix(&root).ok()?;
+    let text = inside
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    (!text.is_empty()).then_some(text)
+}
+
+/// Masks as read: the folder as given, the records and the unreadable files.
+pub type MaskInput = (String, Vec<masks::MaskRecord>, Vec<Unreadable>);
 
 enum Outcome {
     Samples(Vec<SampleRecord>),
@@ -223,15 +283,31 @@ impl AuditReport {
     pub fn build(
         root: String,
         shard: Option<Shard>,
+        samples: Vec<SampleRecord>,
+        unreadable: Vec<Unreadable>,
+        skipped: BTreeMap<String, u64>,
+    ) -> AuditReport {
+        AuditReport::build_with_masks(root, shard, samples, unreadable, skipped, None)
+    }
+
+    /// [`AuditReport::build`] with the masks given with `--masks`, paired here.
+    pub fn build_with_masks(
+        root: String,
+        shard: Option<Shard>,
         mut samples: Vec<SampleRecord>,
         mut unreadable: Vec<Unreadable>,
         skipped: BTreeMap<String, u64>,
+        masks: Option<MaskInput>,
     ) -> AuditReport {
         samples.sort_by(|a, b| (&a.path, &a.array).cmp(&(&b.path, &b.array)));
         unreadable.sort();
+        let masks = masks.map(|(folder, records, problems)| {
+            MaskSet::build(folder, records, problems, &samples)
+        });
         let findings = findings::run(&Context {
             samples: &samples,
             unreadable: &unreadable,
+            masks: masks.as_ref(),
         });
         let dataset = DatasetSummary::of(&samples, unreadable.len());
         AuditReport {
@@ -242,6 +318,7 @@ impl AuditReport {
             unreadable,
             skipped,
             dataset,
+            masks,
         }
     }
 }
@@ -275,6 +352,7 @@ impl DatasetSummary {
                 nan: moments.nan,
                 inf: moments.pos_inf + moments.neg_inf,
             },
+            histogram: DatasetHistogram::of(samples.iter().map(|s| &s.histogram)),
         }
     }
 }
@@ -335,12 +413,21 @@ pub fn merge(parts: Vec<AuditReport>) -> Result<AuditReport, AuditError> {
     let mut samples = Vec::new();
     let mut unreadable = Vec::new();
     let mut skipped = BTreeMap::new();
+    let mut masks: Option<MaskInput> = None;
     for part in parts {
+        if let Some(set) = part.masks {
+            let (_, records, problems) =
+                masks.get_or_insert_with(|| (set.root.clone(), Vec::new(), Vec::new()));
+            records.extend(set.masks);
+            problems.extend(set.unreadable);
+        }
         samples.extend(part.samples);
         unreadable.extend(part.unreadable);
         for (extension, n) in part.skipped {
             *skipped.entry(extension).or_insert(0) += n;
         }
     }
-    Ok(AuditReport::build(root, None, samples, unreadable, skipped))
+    Ok(AuditReport::build_with_masks(
+        root, None, samples, unreadable, skipped, masks,
+    ))
 }

@@ -1,6 +1,7 @@
 //! What the audit records about one sample: format, shape, dtype, statistics with percentiles,
 //! saturation, value convention, a hash of the decoded values, and the NIfTI header.
 
+use crate::histogram::SampleHistogram;
 use glassbox_run::inputs::{Detail, Loaded, NiftiHeaderFacts};
 use glassbox_run::Array;
 use glassbox_tensor::{DType, Moments};
@@ -33,6 +34,8 @@ pub struct SampleRecord {
     pub convention: String,
     /// BLAKE3 of dtype, shape and decoded little-endian values, hex: equal for exact duplicates.
     pub hash: String,
+    /// Histogram of the finite values, mergeable over the set (see [`crate::histogram`]).
+    pub histogram: SampleHistogram,
     /// The NIfTI header, for NIfTI volumes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<NiftiHeader>,
@@ -200,6 +203,7 @@ pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
         (Some(lo), Some(hi)) => lo == hi,
         _ => true,
     };
+    let histogram = SampleHistogram::of(array, stats.min, stats.max);
     let marks = crate::marks::marks_of(array, &stats);
     SampleRecord {
         image,
@@ -214,6 +218,7 @@ pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
         saturation,
         constant,
         hash: hash_of(array),
+        histogram,
         header,
         marks,
     }

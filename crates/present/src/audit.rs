@@ -4,7 +4,7 @@
 use crate::text;
 use anyhow::Context as _;
 use glassbox_data::findings::Severity;
-use glassbox_data::{AuditReport, Shard};
+use glassbox_data::{AuditOptions, AuditReport, Shard};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -16,6 +16,10 @@ use std::process::ExitCode;
 pub struct Args {
     /// The dataset folder, walked recursively: PNG/JPEG/TIFF/BMP, .npy/.npz, NIfTI (.nii, .nii.gz).
     dir: PathBuf,
+    /// A folder of segmentation masks, paired with the images by file name (same relative
+    /// path, extension and a `_mask`/`_seg`/`_label` suffix aside).
+    #[arg(long, value_name = "DIR")]
+    masks: Option<PathBuf>,
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
@@ -65,7 +69,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let report = glassbox_data::audit(&args.dir, args.shard, &|total| {
+    let options = AuditOptions {
+        shard: args.shard,
+        masks: args.masks.clone(),
+    };
+    let report = glassbox_data::audit_with(&args.dir, &options, &|total| {
         bar.set_length(total as u64);
         bar.inc(1);
     })
@@ -172,6 +180,23 @@ pub fn render(report: &AuditReport) -> String {
         v.nan,
         v.inf
     );
+    if let Some(masks) = &report.masks {
+        let labels: Vec<String> = masks
+            .labels
+            .iter()
+            .take(12)
+            .map(|label| format!("{} ({})", label.value, label.masks))
+            .collect();
+        let _ = writeln!(
+            out,
+            "masks: {} read from {}, {} paired, {} unreadable; labels (masks): {}",
+            masks.masks.len(),
+            masks.root,
+            masks.pairs.len(),
+            masks.unreadable.len(),
+            labels.join(", ")
+        );
+    }
     if !report.skipped.is_empty() {
         let skipped: Vec<String> = report
             .skipped

@@ -6,6 +6,7 @@ mod consistency;
 mod duplicates;
 mod files;
 pub mod images;
+mod masks;
 mod marks;
 mod nifti;
 mod values;
@@ -73,6 +74,8 @@ pub struct Context<'a> {
     pub samples: &'a [SampleRecord],
     /// Files that could not be read or reached, sorted by path.
     pub unreadable: &'a [Unreadable],
+    /// The masks given with `--masks`, paired with the samples.
+    pub masks: Option<&'a crate::masks::MaskSet>,
 }
 
 /// A dataset rule.
@@ -104,6 +107,12 @@ pub const RULES: &[(&str, Rule)] = &[
     ("nifti-qform-sform-disagree", nifti::qform_sform_disagree),
     ("nifti-scaling", nifti::scaling_present),
     ("nifti-bad-pixdim", nifti::bad_pixdim),
+    ("unreadable-mask", masks::unreadable_mask),
+    ("image-without-mask", masks::image_without_mask),
+    ("mask-without-image", masks::mask_without_image),
+    ("mask-shape-mismatch", masks::shape_mismatch),
+    ("empty-masks", masks::empty_masks),
+    ("mask-not-binary", masks::not_binary),
 ];
 
 /// Runs every rule; findings most severe first, then by rule name, then by first sample.
