@@ -15,6 +15,7 @@ mod pool;
 mod resample;
 mod set;
 mod text;
+mod training;
 mod vision;
 mod wire;
 
@@ -54,4 +55,7 @@ pub fn register_all(register: &mut OnnxOpRegister) {
     register.insert("DeformConv", vision::deform_conv);
     register.insert("TfIdfVectorizer", text::tfidf_vectorizer);
     register.insert("ImageDecoder", decode::image_decoder);
+    register.insert("Adagrad", training::adagrad);
+    register.insert("Momentum", training::momentum);
+    register.insert("Adam", training::adam);
 }
