@@ -14,8 +14,9 @@
 //!
 //! The image is cut into square blocks of [`MarkGrid::block_px`] pixels (8, doubled until the
 //! grid is at most [`MAX_GRID_SIDE`] blocks a side); a block is marked when it holds at least
-//! [`MIN_MARK_PIXELS`] mark pixels. The record keeps the marked blocks as runs, a few bytes for
-//! a typical image, so it rides along in the partial summaries of sharded audits. Two passes
+//! [`MIN_MARK_PIXELS`] mark pixels. The record keeps the marked blocks as runs, and for each the
+//! box of its mark pixels (so a region can be drawn tighter than the blocks): a few dozen bytes
+//! for a typical image, so it rides along in the partial summaries of sharded audits. Two passes
 //! over the pixels: one to gray values and block sums, one to classify.
 
 use crate::sample::SampleStats;
@@ -44,6 +45,10 @@ pub struct MarkGrid {
     pub block_px: usize,
     /// Marked blocks as `[first, length]` runs of row-major block indices, ascending.
     pub runs: Vec<[u32; 2]>,
+    /// For each marked block, in [`MarkGrid::blocks`] order, the box of its mark pixels relative
+    /// to the block's corner: `[x0, y0, x1, y1]`, `x1`/`y1` exclusive.
+    #[serde(default)]
+    pub extents: Vec<[u16; 4]>,
 }
 
 impl MarkGrid {
@@ -71,9 +76,46 @@ impl MarkGrid {
             .any(|&[first, length]| (first as usize..(first + length) as usize).contains(&index))
     }
 
-    fn from_flags(height_px: usize, width_px: usize, block_px: usize, flags: &[bool]) -> MarkGrid {
+    /// The marked blocks with the pixel box of their mark pixels in image coordinates,
+    /// `[x0, y0, x1, y1]` (exclusive ends); the whole block when no extent was recorded.
+    pub fn marked_boxes(&self) -> impl Iterator<Item = (usize, [usize; 4])> + '_ {
+        let cols = self.cols();
+        self.blocks().enumerate().map(move |(i, block)| {
+            let (x, y) = (
+                (block % cols) * self.block_px,
+                (block / cols) * self.block_px,
+            );
+            let whole = [0, 0, self.block_px as u16, self.block_px as u16];
+            let [x0, y0, x1, y1] = self
+                .extents
+                .get(i)
+                .copied()
+                .unwrap_or(whole)
+                .map(usize::from);
+            let clip = |v: usize, limit: usize| v.min(limit);
+            (
+                block,
+                [
+                    clip(x + x0, self.width_px),
+                    clip(y + y0, self.height_px),
+                    clip(x + x1, self.width_px),
+                    clip(y + y1, self.height_px),
+                ],
+            )
+        })
+    }
+
+    fn from_blocks(
+        height_px: usize,
+        width_px: usize,
+        block_px: usize,
+        blocks: &[Option<[u16; 4]>],
+    ) -> MarkGrid {
         let mut runs: Vec<[u32; 2]> = Vec::new();
-        for (index, _) in flags.iter().enumerate().filter(|(_, &f)| f) {
+        let mut extents = Vec::new();
+        for (index, extent) in blocks.iter().enumerate() {
+            let Some(extent) = extent else { continue };
+            extents.push(*extent);
             let index = index as u32;
             match runs.last_mut() {
                 Some([first, length]) if *first + *length == index => *length += 1,
@@ -85,6 +127,7 @@ impl MarkGrid {
             width_px,
             block_px,
             runs,
+            extents,
         }
     }
 }
@@ -117,6 +160,7 @@ pub fn marks_of(array: &Array, stats: &SampleStats) -> Option<MarkGrid> {
         width_px,
         block_px,
         runs: Vec::new(),
+        extents: Vec::new(),
     };
     let (Some(p1), Some(p99), Some(max)) = (stats.p1, stats.p99, stats.max) else {
         return Some(empty());
@@ -130,8 +174,10 @@ pub fn marks_of(array: &Array, stats: &SampleStats) -> Option<MarkGrid> {
         extreme: p99.max(max - EXTREME_FRACTION * range),
         edge: EDGE_FRACTION * range,
     };
-    let flags = image.marked_blocks(block_px, &thresholds);
-    Some(MarkGrid::from_flags(height_px, width_px, block_px, &flags))
+    let blocks = image.marked_blocks(block_px, &thresholds);
+    Some(MarkGrid::from_blocks(
+        height_px, width_px, block_px, &blocks,
+    ))
 }
 
 struct Thresholds {
@@ -182,12 +228,14 @@ impl Gray {
         self.values[row * self.width_px + col]
     }
 
-    /// Per block, whether it holds at least [`MIN_MARK_PIXELS`] mark pixels.
-    fn marked_blocks(&self, block_px: usize, thresholds: &Thresholds) -> Vec<bool> {
+    /// Per block, when it holds at least [`MIN_MARK_PIXELS`] mark pixels, their box relative
+    /// to the block's corner.
+    fn marked_blocks(&self, block_px: usize, thresholds: &Thresholds) -> Vec<Option<[u16; 4]>> {
         let rows = self.height_px.div_ceil(block_px);
         let cols = self.width_px.div_ceil(block_px);
         let surroundings = self.surrounding_means(block_px, rows, cols);
         let mut counts = vec![0usize; rows * cols];
+        let mut boxes = vec![[u16::MAX, u16::MAX, 0, 0]; rows * cols];
         for row in 0..self.height_px {
             for col in 0..self.width_px {
                 let v = self.at(row, col);
@@ -199,10 +247,17 @@ impl Gray {
                     && self.is_stroke_with_edge(row, col, thresholds)
                 {
                     counts[block] += 1;
+                    let (x, y) = ((col % block_px) as u16, (row % block_px) as u16);
+                    let b = &mut boxes[block];
+                    *b = [b[0].min(x), b[1].min(y), b[2].max(x + 1), b[3].max(y + 1)];
                 }
             }
         }
-        counts.iter().map(|&n| n >= MIN_MARK_PIXELS).collect()
+        counts
+            .iter()
+            .zip(boxes)
+            .map(|(&n, b)| (n >= MIN_MARK_PIXELS).then_some(b))
+            .collect()
     }
 
     /// Whether an extreme pixel has an extreme 4-neighbour and an 8-neighbour at least
@@ -312,6 +367,10 @@ mod tests {
         // Blocks (row, col): the stem in col 1, rows 1..=3; the foot in row 3, cols 1..=3.
         assert_eq!(marked, vec![9, 17, 25, 26, 27], "{grid:?}");
         assert!(grid.is_marked(26) && !grid.is_marked(0));
+        // The letter's pixels, not the whole blocks: the stem's top, the foot's right end.
+        let boxes: Vec<_> = grid.marked_boxes().collect();
+        assert_eq!(boxes[0], (9, [12, 10, 14, 16]));
+        assert_eq!(boxes[4], (27, [24, 28, 30, 30]));
     }
 
     #[test]
@@ -350,10 +409,15 @@ mod tests {
 
     #[test]
     fn runs_round_trip_and_block_size_grows_with_the_image() {
-        let flags = [false, true, true, false, true, false, false, true];
-        let grid = MarkGrid::from_flags(16, 32, 8, &flags);
+        let e = Some([1, 2, 7, 8]);
+        let blocks = [None, e, e, None, e, None, None, e];
+        let grid = MarkGrid::from_blocks(16, 30, 8, &blocks);
         assert_eq!(grid.runs, vec![[1, 2], [4, 1], [7, 1]]);
         assert_eq!(grid.blocks().collect::<Vec<_>>(), vec![1, 2, 4, 7]);
+        // Block 7 is row 1, col 3: x 24 + 1.. 24 + 7 (clipped to the width 30), y 8 + 2..16.
+        let boxes: Vec<_> = grid.marked_boxes().collect();
+        assert_eq!(boxes[0], (1, [9, 2, 15, 8]));
+        assert_eq!(boxes[3], (7, [25, 10, 30, 16]));
         assert_eq!(block_px_for(256, 256), 8);
         assert_eq!(block_px_for(512, 300), 8);
         assert_eq!(block_px_for(513, 300), 16);

@@ -9,7 +9,9 @@
 //! allows: the group's overall rate `p` of marked blocks gives the binomial bound
 //! `M p + 4 sqrt(M p (1 - p))`. Frequent blocks joined by their 8 neighbours are a region; an
 //! image carries the region when at least half of the region's blocks are marked in it, and a
-//! region carried by at least [`MIN_CARRIERS`] images is a finding. A mark in every image is
+//! region carried by at least [`MIN_CARRIERS`] images is a finding. The region is drawn in
+//! pixels from the carriers' mark-pixel boxes (see [`region_px`]), not rounded to blocks.
+//! A mark in every image is
 //! reported too (it may differ between this set and the next, or between classes); the
 //! message says so.
 
@@ -107,20 +109,21 @@ fn regions(frequent: &[bool], rows: usize, cols: usize) -> Vec<Vec<usize>> {
 
 /// The finding for one region, if at least [`MIN_CARRIERS`] images carry it.
 fn finding(members: &[(&SampleRecord, &MarkGrid)], blocks: &[usize]) -> Option<Finding> {
-    let carriers: Vec<&SampleRecord> = members
+    let carriers: Vec<(&SampleRecord, &MarkGrid)> = members
         .iter()
         .filter(|(_, grid)| {
             let marked = blocks.iter().filter(|&&b| grid.is_marked(b)).count();
             2 * marked >= blocks.len()
         })
-        .map(|(sample, _)| *sample)
+        .copied()
         .collect();
     if carriers.len() < MIN_CARRIERS {
         return None;
     }
     let grid = members[0].1;
-    let region = region_px(grid, blocks);
-    let samples = paths(carriers.iter().copied());
+    let grids: Vec<&MarkGrid> = carriers.iter().map(|(_, grid)| *grid).collect();
+    let region = region_px(grid, blocks, &grids);
+    let samples = paths(carriers.iter().map(|(sample, _)| *sample));
     let everyone = if carriers.len() == members.len() {
         "every image of this size; "
     } else {
@@ -145,20 +148,52 @@ fn finding(members: &[(&SampleRecord, &MarkGrid)], blocks: &[usize]) -> Option<F
     Some(finding)
 }
 
-/// The pixel rectangle covering `blocks` (non-empty), clipped to the image.
-fn region_px(grid: &MarkGrid, blocks: &[usize]) -> Region {
-    let cols = grid.cols();
-    let (mut r0, mut r1, mut c0, mut c1) = (usize::MAX, 0, usize::MAX, 0);
+/// The region in pixels: per carrier, the box of its mark pixels in the region's blocks and
+/// their 8 neighbours (a jittered tag pokes into blocks too few images mark); over the
+/// carriers, the 10th percentile of the left and top sides and the 90th of the right and
+/// bottom, so one carrier's stray mark next to the tag does not widen it.
+fn region_px(grid: &MarkGrid, blocks: &[usize], carriers: &[&MarkGrid]) -> Region {
+    let (rows, cols) = (grid.rows(), grid.cols());
+    let mut near = vec![false; rows * cols];
     for &b in blocks {
         let (r, c) = (b / cols, b % cols);
-        (r0, r1, c0, c1) = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
+        for nr in r.saturating_sub(1)..(r + 2).min(rows) {
+            for nc in c.saturating_sub(1)..(c + 2).min(cols) {
+                near[nr * cols + nc] = true;
+            }
+        }
     }
-    let size = grid.block_px;
+    let mut sides: [Vec<usize>; 4] = Default::default();
+    for carrier in carriers {
+        let boxes = carrier
+            .marked_boxes()
+            .filter(|(b, _)| near.get(*b).copied().unwrap_or(false));
+        let union = boxes.fold(None, |acc: Option<[usize; 4]>, (_, [x0, y0, x1, y1])| {
+            Some(match acc {
+                None => [x0, y0, x1, y1],
+                Some(a) => [a[0].min(x0), a[1].min(y0), a[2].max(x1), a[3].max(y1)],
+            })
+        });
+        for (side, value) in sides.iter_mut().zip(union.into_iter().flatten()) {
+            side.push(value);
+        }
+    }
+    for side in &mut sides {
+        side.sort_unstable();
+    }
+    let low = |side: &[usize]| {
+        let last = side.len().saturating_sub(1);
+        side.get(last / 10).copied().unwrap_or(0)
+    };
+    let high = |side: &[usize]| {
+        let last = side.len().saturating_sub(1);
+        side.get(last - last / 10).copied().unwrap_or(0)
+    };
     Region {
-        x0: c0 * size,
-        y0: r0 * size,
-        x1: ((c1 + 1) * size).min(grid.width_px),
-        y1: ((r1 + 1) * size).min(grid.height_px),
+        x0: low(&sides[0]),
+        y0: low(&sides[1]),
+        x1: high(&sides[2]),
+        y1: high(&sides[3]),
     }
 }
 
