@@ -63,7 +63,7 @@ fn optimizer(node: &NodeProto, rule: Rule) -> TractResult<(Box<dyn InferenceOp>,
     let per_tensor = 2 + rule.states();
     let inputs = node.input.len();
     ensure!(
-        inputs > 2 && (inputs - 2) % per_tensor == 0,
+        inputs > 2 && (inputs - 2).is_multiple_of(per_tensor),
         "{}: expected R, T and {per_tensor} inputs per optimized tensor, got {inputs}",
         node.op_type
     );
