@@ -3,8 +3,8 @@
 //! hash. The dataset rules in `findings/images.rs` compare them across the set.
 //!
 //! Everything is computed from the decoded [`Array`] in two passes over the pixels (luminance
-//! with its histogram and channel spread; then the Laplacian and the 32×32 downscale), plus
-//! two selections for the percentiles. Luminance is on `[0, 1]`: the dtype's range for
+//! with its histogram, moments and channel spread; then the Laplacian and the 32×32
+//! downscale); the percentiles come from the histogram. Luminance is on `[0, 1]`: the dtype's range for
 //! `uint8` (0..255) and `uint16` (0..65535, never 0..255), the value convention for floats and
 //! other integers (`[0,1]`, `[-1,1]`, `[0,255]`, `[0,65535]`), and the sample's own min..max
 //! when it follows none (`scale_from = "sample"`; brightness then means little).
@@ -43,9 +43,9 @@ pub struct ImageFeatures {
     /// Mean luminance on `[0, 1]` (Rec. 601 weights 0.299/0.587/0.114 for colour; alpha
     /// ignored).
     pub brightness: f64,
-    /// 1st percentile of the luminance (nearest rank).
+    /// 1st percentile of the luminance (nearest rank, to the nearest of 256 levels).
     pub luminance_p1: f64,
-    /// 99th percentile of the luminance (nearest rank).
+    /// 99th percentile of the luminance (nearest rank, to the nearest of 256 levels).
     pub luminance_p99: f64,
     /// Fraction of pixels with luminance at or below [`DARK_LEVEL`].
     pub dark_fraction: f64,
@@ -122,11 +122,15 @@ struct Picture {
     luminance: Vec<f64>,
     histogram: [u64; HISTOGRAM_BINS],
     sum: f64,
+    sum_squares: f64,
+    dark: usize,
+    light: usize,
     channel_spread: Option<f64>,
 }
 
 impl Picture {
-    /// First pass: luminance, its histogram and sum, and the channel spread.
+    /// First pass: luminance, its histogram, sum and sum of squares, the dark and light
+    /// counts, and the channel spread. `uint8` and `uint16` are read straight from the bytes.
     fn luminance(
         array: &Array,
         width: usize,
@@ -134,28 +138,56 @@ impl Picture {
         channels: usize,
         scale: [f64; 2],
     ) -> Picture {
+        let bytes = &array.bytes;
+        match array.dtype {
+            glassbox_tensor::DType::U8 => {
+                Picture::from_values(width, height, channels, scale, |i| f64::from(bytes[i]))
+            }
+            glassbox_tensor::DType::U16 => {
+                Picture::from_values(width, height, channels, scale, |i| {
+                    f64::from(u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]]))
+                })
+            }
+            dtype => {
+                let mut values = Vec::with_capacity(array.numel());
+                glassbox_tensor::for_each_le_value(dtype, bytes, |v| values.push(v));
+                Picture::from_values(width, height, channels, scale, |i| values[i])
+            }
+        }
+    }
+
+    fn from_values(
+        width: usize,
+        height: usize,
+        channels: usize,
+        scale: [f64; 2],
+        value: impl Fn(usize) -> f64,
+    ) -> Picture {
         let pixels = width * height;
-        let mut values = Vec::with_capacity(array.numel());
-        glassbox_tensor::for_each_le_value(array.dtype, &array.bytes, |v| values.push(v));
         let [lo, hi] = scale;
         let inverse = 1.0 / (hi - lo);
-        let mut luminance = Vec::with_capacity(pixels);
-        let mut spread: f64 = 0.0;
-        if channels >= 3 {
-            for pixel in values.chunks_exact(channels) {
-                let (r, g, b) = (pixel[0], pixel[1], pixel[2]);
-                spread = spread.max((r - g).abs().max((g - b).abs()).max((r - b).abs()));
-                luminance.push(((0.299 * r + 0.587 * g + 0.114 * b) - lo) * inverse);
-            }
-        } else {
-            luminance.extend(values.iter().step_by(channels).map(|v| (v - lo) * inverse));
-        }
-        let mut histogram = [0u64; HISTOGRAM_BINS];
         let top = (HISTOGRAM_BINS - 1) as f64;
-        let mut sum = 0.0;
-        for &l in &luminance {
+        let mut luminance = Vec::with_capacity(pixels);
+        let mut histogram = [0u64; HISTOGRAM_BINS];
+        let (mut sum, mut sum_squares, mut dark, mut light) = (0.0, 0.0, 0usize, 0usize);
+        let mut spread: f64 = 0.0;
+        for pixel in 0..pixels {
+            let at = pixel * channels;
+            let raw = if channels >= 3 {
+                let (r, g, b) = (value(at), value(at + 1), value(at + 2));
+                spread = spread.max((r - g).abs().max((g - b).abs()).max((r - b).abs()));
+                0.299 * r + 0.587 * g + 0.114 * b
+            } else {
+                value(at)
+            };
+            let l = (raw - lo) * inverse;
             sum += l;
-            histogram[(l * top + 0.5).floor().clamp(0.0, top) as usize] += 1;
+            sum_squares += l * l;
+            dark += usize::from(l <= DARK_LEVEL);
+            light += usize::from(l >= LIGHT_LEVEL);
+            // Nearest level, halves up; `as` truncates, so the floor of a non-negative value.
+            histogram[((l * top + 0.5).max(0.0) as usize).min(HISTOGRAM_BINS - 1)] += 1;
+            luminance.push(l);
         }
         Picture {
             width,
@@ -163,18 +195,20 @@ impl Picture {
             luminance,
             histogram,
             sum,
+            sum_squares,
+            dark,
+            light,
             channel_spread: (channels >= 3).then_some(spread * inverse),
         }
     }
 
-    fn features(mut self, scale: [f64; 2], scale_from: &str) -> ImageFeatures {
+    fn features(self, scale: [f64; 2], scale_from: &str) -> ImageFeatures {
         let pixels = self.luminance.len() as f64;
         let brightness = self.sum / pixels;
-        let sharpness = self.sharpness(brightness);
+        let variance = (self.sum_squares / pixels - brightness * brightness).max(0.0);
+        let sharpness = self.sharpness(variance);
         let phash = self.phash();
-        let dark = self.luminance.iter().filter(|&&l| l <= DARK_LEVEL).count();
-        let light = self.luminance.iter().filter(|&&l| l >= LIGHT_LEVEL).count();
-        let [luminance_p1, luminance_p99] = nearest_rank(&mut self.luminance, [1.0, 99.0]);
+        let [luminance_p1, luminance_p99] = histogram_percentiles(&self.histogram, [1.0, 99.0]);
         ImageFeatures {
             width: self.width,
             height: self.height,
@@ -184,8 +218,8 @@ impl Picture {
             brightness,
             luminance_p1,
             luminance_p99,
-            dark_fraction: dark as f64 / pixels,
-            light_fraction: light as f64 / pixels,
+            dark_fraction: self.dark as f64 / pixels,
+            light_fraction: self.light as f64 / pixels,
             entropy_bits: entropy_bits(&self.histogram),
             sharpness,
             channel_spread: self.channel_spread,
@@ -194,14 +228,11 @@ impl Picture {
     }
 
     /// Second pass: variance of the 4-neighbour Laplacian over the interior pixels, divided by
-    /// the luminance variance over all pixels.
-    fn sharpness(&self, mean: f64) -> Option<f64> {
+    /// the luminance variance over all pixels (`variance`).
+    fn sharpness(&self, variance: f64) -> Option<f64> {
         let (w, h, l) = (self.width, self.height, &self.luminance);
-        if w < 3 || h < 3 {
-            return None;
-        }
-        let variance = l.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / l.len() as f64;
-        if variance <= 0.0 {
+        // Below ~1e-12 the variance is rounding noise of a constant picture.
+        if w < 3 || h < 3 || variance <= 1e-12 {
             return None;
         }
         let (mut sum, mut sum_squares) = (0.0, 0.0);
@@ -302,13 +333,22 @@ fn entropy_bits(histogram: &[u64]) -> f64 {
         .sum()
 }
 
-/// Nearest-rank percentiles (the value at rank `ceil(q / 100 · n)`, 1-based). Reorders
-/// `values`, which must not be empty.
-fn nearest_rank<const N: usize>(values: &mut [f64], qs: [f64; N]) -> [f64; N] {
-    let n = values.len();
+/// Nearest-rank percentiles of the luminance to the nearest of the histogram's levels: the
+/// level holding the value of rank `ceil(q / 100 · n)` (1-based), on `[0, 1]`.
+fn histogram_percentiles<const N: usize>(histogram: &[u64], qs: [f64; N]) -> [f64; N] {
+    let n: u64 = histogram.iter().sum();
+    let top = (histogram.len() - 1) as f64;
     qs.map(|q| {
-        let rank = ((q / 100.0 * n as f64).ceil() as usize).clamp(1, n);
-        *values.select_nth_unstable_by(rank - 1, f64::total_cmp).1
+        let rank = ((q / 100.0 * n as f64).ceil() as u64).clamp(1, n.max(1));
+        let mut seen = 0;
+        let level = histogram
+            .iter()
+            .position(|&count| {
+                seen += count;
+                seen >= rank
+            })
+            .unwrap_or(0);
+        level as f64 / top
     })
 }
 
@@ -332,8 +372,11 @@ mod tests {
             width,
             height,
             sum: luminance.iter().sum(),
+            sum_squares: luminance.iter().map(|l| l * l).sum(),
             luminance,
             histogram: [0; HISTOGRAM_BINS],
+            dark: 0,
+            light: 0,
             channel_spread: None,
         }
     }
@@ -343,11 +386,12 @@ mod tests {
         let texture = |x: usize, y: usize| ((x * 7 + y * 13) % 11) as f64 / 11.0;
         let dim = picture(20, 20, |x, y| 0.05 + 0.1 * texture(x, y));
         let bright = picture(20, 20, |x, y| 0.3 + 0.6 * texture(x, y));
-        let a = dim.sharpness(dim.sum / 400.0).unwrap();
-        let b = bright.sharpness(bright.sum / 400.0).unwrap();
+        let variance = |p: &Picture| p.sum_squares / 400.0 - (p.sum / 400.0).powi(2);
+        let a = dim.sharpness(variance(&dim)).unwrap();
+        let b = bright.sharpness(variance(&bright)).unwrap();
         assert!((a - b).abs() < 1e-9 * b, "{a} vs {b}");
         let flat = picture(20, 20, |_, _| 0.5);
-        assert_eq!(flat.sharpness(0.5), None);
+        assert_eq!(flat.sharpness(variance(&flat)), None);
     }
 
     #[test]
@@ -394,8 +438,11 @@ mod tests {
     fn entropy_and_percentiles() {
         assert_eq!(entropy_bits(&[5, 0, 5]), 1.0);
         assert_eq!(entropy_bits(&[7]), 0.0);
-        let mut values: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(nearest_rank(&mut values, [1.0, 99.0]), [1.0, 99.0]);
+        // 100 pixels at levels 0..100: the 1st is level 0, the 99th level 98.
+        let mut histogram = [0u64; HISTOGRAM_BINS];
+        histogram[..100].iter_mut().for_each(|n| *n = 1);
+        let [p1, p99] = histogram_percentiles(&histogram, [1.0, 99.0]);
+        assert_eq!((p1 * 255.0, p99 * 255.0), (0.0, 98.0));
         assert_eq!(
             hamming_distance("00000000000000ff", "000000000000000f"),
             Some(4)
