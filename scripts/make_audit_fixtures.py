@@ -25,6 +25,9 @@ SET is one of:
   quality       24 varied natural-looking 96x96 pictures (gray and colour, different brightness)
                 plus planted image-quality problems, one or two per rule (see QUALITY_PLANTED);
                 prints the plan and numpy's brightness, entropy and perceptual hash per PNG
+  html          the planted set plus a LAS and a RAS NIfTI volume; prints, for the LAS volume,
+                nibabel's mid axial slice raw and canonical (as_closest_canonical) in display
+                order (x to the right, y up) and the volume's value range
   bad           a good PNG plus a truncated PNG, a .npy with a lying header, a .nii.gz that is
                 not gzip, a NIfTI header claiming 10^12 voxels, and a symlink loop
 
@@ -569,6 +572,22 @@ def make_quality(out, rng):
     return {"planted": QUALITY_PLANTED, "groups": QUALITY_GROUPS, "files": files, "facts": facts}
 
 
+def make_html(out, rng):
+    plan = make_planted(out, rng)
+    x, y, z = np.meshgrid(np.arange(10), np.arange(12), np.arange(8), indexing="ij")
+    las = (x * 40 + y * 3 + z).astype(np.int16)
+    las[2, 3, 4] = 2000
+    nifti(os.path.join(out, "las.nii.gz"), las, np.diag([-2.0, 2.0, 3.0, 1.0]))
+    nifti(os.path.join(out, "ras.nii.gz"), las, np.diag([2.0, 2.0, 3.0, 1.0]))
+    img = nib.load(os.path.join(out, "las.nii.gz"))
+    raw = np.asanyarray(img.dataobj)
+    canonical = np.asanyarray(nib.as_closest_canonical(img).dataobj)
+    display = lambda v: np.flipud(v[:, :, v.shape[2] // 2].T).tolist()  # noqa: E731
+    plan["las"] = {"raw": display(raw), "canonical": display(canonical),
+                   "min": float(raw.min()), "max": float(raw.max())}
+    return plan
+
+
 def header_facts(paths):
     out = {}
     for path in paths:
@@ -617,6 +636,7 @@ def main(argv):
         "xray16": make_xray16,
         "masks": make_masks,
         "histogram": make_histogram,
+        "html": make_html,
     }
     if kind not in makers:
         print(f"unknown set {kind!r}", file=sys.stderr)

@@ -11,7 +11,7 @@
 //! Dataset ([`DatasetHistogram::of`]): when every sample has the same edges, the counts are
 //! summed and the result is exact (`exact: true`; a set of `uint8` images gives
 //! `numpy.histogram(all_values, 256, (0, 256))` exactly). Otherwise each sample's bins are
-//! spread over [`DATASET_BINS`] bins over the union of the samples' ranges, each bin's count
+//! spread over [`DATASET_BINS`] bins over the union of the samples' occupied bins, each bin's count
 //! split in proportion to its overlap with the target bins (values assumed uniform inside a
 //! bin): the total count stays exact, the shape is approximate within one source bin
 //! (`exact: false`). Both are functions of the sorted records, so merged shards equal one run.
@@ -93,6 +93,14 @@ impl SampleHistogram {
         }
     }
 
+    /// From the left edge of the first non-empty bin to the right edge of the last one.
+    pub fn occupied(&self) -> Option<(f64, f64)> {
+        let first = self.counts.iter().position(|&n| n > 0)?;
+        let last = self.counts.iter().rposition(|&n| n > 0)?;
+        let edges = self.edges();
+        Some((edges[first], edges[last + 1]))
+    }
+
     /// The bin edges, computed as [`Histogram::with_range`] computes them.
     pub fn edges(&self) -> Vec<f64> {
         if self.counts.is_empty() {
@@ -132,11 +140,18 @@ impl DatasetHistogram {
                 exact: true,
             };
         }
-        let lo = samples.iter().map(|h| h.lo).fold(f64::INFINITY, f64::min);
-        let hi = samples
-            .iter()
-            .map(|h| h.hi)
-            .fold(f64::NEG_INFINITY, f64::max);
+        // Over the occupied span only: an int16 volume's natural range would squeeze uint8
+        // images into one bin.
+        let spans: Vec<(f64, f64)> = samples.iter().filter_map(|h| h.occupied()).collect();
+        let lo = spans.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
+        let hi = spans.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+        if lo.is_nan() || hi.is_nan() || lo > hi || spans.is_empty() {
+            return DatasetHistogram {
+                edges: Vec::new(),
+                counts: Vec::new(),
+                exact: false,
+            };
+        }
         let edges = Histogram::with_range(lo, hi, DATASET_BINS).edges;
         let mut counts = vec![0.0; DATASET_BINS];
         for h in &samples {
@@ -216,8 +231,10 @@ mod tests {
         assert!(!set.exact);
         assert_eq!(set.edges.len(), DATASET_BINS + 1);
         assert!((set.counts.iter().sum::<f64>() - 5.0).abs() < 1e-9);
-        // All three floats land in the first bin of width 1 over [0, 256].
-        assert!((set.counts[0] - 3.0).abs() < 1e-9, "{:?}", &set.counts[..2]);
-        assert!((set.counts[200] - 1.0).abs() < 1e-9);
+        // Over the occupied span [0, 201]: the floats' bins (width 1/64) fall in the first
+        // target bins (width 201/256), uint8 200's bin [200, 201] in the last two.
+        assert_eq!((set.edges[0], set.edges[DATASET_BINS]), (0.0, 201.0));
+        assert!((set.counts[0] + set.counts[1] - 3.0).abs() < 1e-9);
+        assert!((set.counts[254] + set.counts[255] - 1.0).abs() < 1e-9);
     }
 }

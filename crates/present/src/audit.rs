@@ -23,6 +23,9 @@ pub struct Args {
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
+    /// Also write a self-contained HTML report (charts, flagged samples, NIfTI views) here.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Exit with code 1 when a finding of this severity or worse is present.
     #[arg(long, value_parser = ["error", "warning", "info"])]
     fail_on: Option<String>,
@@ -44,6 +47,9 @@ pub struct MergeArgs {
     /// Print one JSON document instead of tables.
     #[arg(long)]
     json: bool,
+    /// Also write a self-contained HTML report (charts, flagged samples, NIfTI views) here.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Exit with code 1 when a finding of this severity or worse is present.
     #[arg(long, value_parser = ["error", "warning", "info"])]
     fail_on: Option<String>,
@@ -79,6 +85,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })
     .context("cannot audit")?;
     bar.finish_and_clear();
+    write_html(&report, args.html.as_deref())?;
     output(&report, args.json, args.no_pager, args.fail_on.as_deref())
 }
 
@@ -97,7 +104,16 @@ pub fn run_merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         parts.push(part);
     }
     let report = glassbox_data::merge(parts)?;
+    write_html(&report, args.html.as_deref())?;
     output(&report, args.json, args.no_pager, args.fail_on.as_deref())
+}
+
+fn write_html(report: &AuditReport, path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        let bytes = crate::html::write(report, path)?;
+        eprintln!("wrote {} ({} KiB)", path.display(), bytes.div_ceil(1024));
+    }
+    Ok(())
 }
 
 fn output(

@@ -2,6 +2,7 @@
 //! codes: 0 ok, 1 findings at or above `--fail-on`, 2 bad usage or unreadable input.
 
 mod audit;
+mod html;
 mod images;
 mod inspect;
 mod report;
