@@ -51,6 +51,7 @@ pub fn register_all(register: &mut OnnxOpRegister) {
     register.insert("Det", linalg::det);
     register.insert("Col2Im", vision::col2im);
     register.insert("Unique", set::unique);
+    register.insert("Compress", set::compress);
     register.insert("RoiAlign", vision::roi_align);
     register.insert("DeformConv", vision::deform_conv);
     register.insert("TfIdfVectorizer", text::tfidf_vectorizer);

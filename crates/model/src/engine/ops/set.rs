@@ -204,3 +204,106 @@ impl Kernel for Unique {
         true
     }
 }
+
+/// `Compress(input, condition)` with `axis` (absent: over the flattened input): the slices
+/// whose condition is true. The length is a run-time symbol unless the condition is constant.
+pub fn compress(
+    ctx: &ParsingContext,
+    node: &NodeProto,
+) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+    kernel(Compress {
+        axis: node.get_attr_opt("axis")?,
+        count: ctx.template.symbols.new_with_prefix("compressed"),
+    })
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct Compress {
+    axis: Option<i64>,
+    /// Number of kept slices, when the condition is only known at run time.
+    count: Symbol,
+}
+
+impl Compress {
+    fn axis(&self, rank: usize) -> Option<usize> {
+        self.axis
+            .map(|a| if a < 0 { a + rank as i64 } else { a } as usize)
+    }
+}
+
+/// Indices below `len` whose condition is true.
+fn kept(condition: &Tensor, len: usize) -> TractResult<Vec<usize>> {
+    let condition = condition.cast_to::<bool>()?;
+    let view = condition.to_plain_array_view::<bool>()?;
+    Ok(view
+        .iter()
+        .take(len)
+        .enumerate()
+        .filter(|(_, &c)| c)
+        .map(|(i, _)| i)
+        .collect())
+}
+
+impl Kernel for Compress {
+    const NAME: &'static str = "Compress";
+
+    fn rules<'r, 'p: 'r, 's: 'r>(
+        &'s self,
+        s: &mut Solver<'r>,
+        inputs: &'p [TensorProxy],
+        outputs: &'p [TensorProxy],
+    ) -> InferenceResult {
+        check_input_arity(inputs, 2)?;
+        s.equals(&outputs[0].datum_type, &inputs[0].datum_type)?;
+        if self.axis.is_some() {
+            s.equals(&outputs[0].rank, &inputs[0].rank)
+        } else {
+            s.equals(&outputs[0].rank, 1)
+        }
+    }
+
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let axis = self.axis(inputs[0].rank());
+        let length = |len: Option<usize>| -> TractResult<TDim> {
+            match (&inputs[1].konst, len) {
+                (Some(condition), Some(len)) => Ok(kept(condition, len)?.len().to_dim()),
+                _ => Ok(self.count.to_dim()),
+            }
+        };
+        let shape: TVec<TDim> = match axis {
+            Some(axis) => {
+                let mut shape: TVec<TDim> = inputs[0].shape.iter().cloned().collect();
+                let along = shape[axis].to_usize().ok();
+                shape[axis] = length(along)?;
+                shape
+            }
+            None => tvec![length(inputs[0].shape.volume().to_usize().ok())?],
+        };
+        Ok(tvec!(inputs[0].datum_type.fact(shape)))
+    }
+
+    fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = &inputs[0];
+        let (flat, axis) = match self.axis(input.rank()) {
+            Some(axis) => (input.clone().into_tensor(), axis),
+            None => (input.clone().into_tensor().into_shape(&[input.len()])?, 0),
+        };
+        let indices = kept(&inputs[1], flat.shape()[axis])?;
+        let parts = indices
+            .iter()
+            .map(|&i| flat.slice(axis, i, i + 1))
+            .collect::<TractResult<Vec<_>>>()?;
+        let out = if parts.is_empty() {
+            let mut shape = flat.shape().to_vec();
+            shape[axis] = 0;
+            Tensor::zero_dt(flat.datum_type(), &shape)?
+        } else {
+            Tensor::stack_tensors(axis, &parts)?
+        };
+        Ok(tvec!(out.into_tvalue()))
+    }
+
+    fn mints_symbols(&self) -> bool {
+        true
+    }
+}
