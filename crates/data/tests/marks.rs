@@ -1,7 +1,8 @@
 //! The `burned-in-mark` rule on generated X-ray-like sets (scripts/make_audit_fixtures.py): a
 //! text tag burned into some images is found with its region and exactly its images, in 8-bit
-//! and 16-bit sets and in either corner; sets without a tag give no such finding; sharded
-//! audits merged give the same finding.
+//! and 16-bit sets and in either corner; two tags on different images are two findings, a tag
+//! on every image is one; sets without a tag give no such finding; sharded audits merged give
+//! the same finding.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -135,4 +136,83 @@ fn three_shards_merged_find_the_same_mark() {
         serde_json::to_value(&merged).unwrap(),
         serde_json::to_value(&whole).unwrap()
     );
+}
+
+/// Writes a 2-D `uint8` array as `.npy`.
+fn write_npy(path: &Path, rows: usize, cols: usize, values: &[u8]) {
+    let dict = format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    let mut header = dict.into_bytes();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(b' ');
+    }
+    header.push(b'\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header);
+    bytes.extend(values);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A 64x64 smooth image; with `tags`, a 2-px white box outline at each (row, col) corner.
+fn tagged_image(seed: usize, tags: &[(usize, usize)]) -> Vec<u8> {
+    (0..64 * 64)
+        .map(|i| {
+            let (r, c) = (i / 64, i % 64);
+            let on_tag = tags.iter().any(|&(r0, c0)| {
+                let inside = (r0..r0 + 12).contains(&r) && (c0..c0 + 24).contains(&c);
+                let ring = r < r0 + 2 || r >= r0 + 10 || c < c0 + 2 || c >= c0 + 22;
+                inside && ring
+            });
+            if on_tag {
+                255
+            } else {
+                (30 + (r + c) / 2 + seed * 3) as u8
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn different_images_at_different_places_are_separate_findings_and_a_mark_on_all_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    // Top-left tag on a0..a3, bottom-right tag on a2..a5: two regions, two sets of images.
+    for i in 0..6 {
+        let mut tags = Vec::new();
+        if i < 4 {
+            tags.push((4, 4));
+        }
+        if i >= 2 {
+            tags.push((48, 36));
+        }
+        let path = dir.path().join(format!("a{i}.npy"));
+        write_npy(&path, 64, 64, &tagged_image(i, &tags));
+    }
+    let report = run(dir.path());
+    let found = marks(&report);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let named = |f: &Finding| f.samples.join(" ");
+    assert_eq!(named(found[0]), "a0.npy a1.npy a2.npy a3.npy");
+    assert_eq!(found[0].region, Some(region(4, 4, 28, 16)));
+    assert_eq!(named(found[1]), "a2.npy a3.npy a4.npy a5.npy");
+    assert_eq!(found[1].region, Some(region(36, 48, 60, 60)));
+
+    // The same tag on every image is still a finding, and says so.
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..5 {
+        let path = dir.path().join(format!("b{i}.npy"));
+        write_npy(&path, 64, 64, &tagged_image(i, &[(4, 4)]));
+    }
+    let report = run(dir.path());
+    let found = marks(&report);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].samples.len(), 5);
+    assert!(
+        found[0].message.contains("every image"),
+        "{}",
+        found[0].message
+    );
+}
+
+fn region(x0: usize, y0: usize, x1: usize, y1: usize) -> Region {
+    Region { x0, y0, x1, y1 }
 }

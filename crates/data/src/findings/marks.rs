@@ -6,7 +6,8 @@
 //! tag keeps its pixel offset from a corner when an image is larger, which relative coordinates
 //! would smear. In each group of at least [`MIN_CARRIERS`] images, a block is *frequent* when
 //! it is marked in at least `max(3, 5% of the group)` images and more often than chance
-//! allows: the group's overall rate `p` of marked blocks gives the binomial bound
+//! allows: the rate `p` at which images mark the least-marked 3/4 of the blocks (so the tags
+//! themselves, up to a quarter of the image, do not raise it) gives the binomial bound
 //! `M p + 4 sqrt(M p (1 - p))`. Frequent blocks joined by their 8 neighbours are a region; an
 //! image carries the region when at least half of the region's blocks are marked in it, and a
 //! region carried by at least [`MIN_CARRIERS`] images is a finding. The region is drawn in
@@ -58,7 +59,7 @@ fn group_findings(members: &[(&SampleRecord, &MarkGrid)]) -> Vec<Finding> {
             }
         }
     }
-    let needed = frequent_count(members.len(), rows * cols, counts.iter().sum());
+    let needed = frequent_count(members.len(), &counts);
     let frequent: Vec<bool> = counts.iter().map(|&n| n >= needed).collect();
     regions(&frequent, rows, cols)
         .into_iter()
@@ -67,9 +68,12 @@ fn group_findings(members: &[(&SampleRecord, &MarkGrid)]) -> Vec<Finding> {
 }
 
 /// How many images must mark a block for it to be frequent (see the module doc).
-fn frequent_count(images: usize, blocks: usize, marked: usize) -> usize {
+fn frequent_count(images: usize, counts: &[usize]) -> usize {
+    let mut sorted = counts.to_vec();
+    sorted.sort_unstable();
+    let usual = &sorted[..(3 * sorted.len()).div_ceil(4)];
     let m = images as f64;
-    let p = marked as f64 / (m * blocks as f64).max(1.0);
+    let p = usual.iter().sum::<usize>() as f64 / (m * usual.len() as f64).max(1.0);
     let chance = m * p + CHANCE_SIGMAS * (m * p * (1.0 - p)).sqrt();
     MIN_CARRIERS
         .max((MIN_FRACTION * m).ceil() as usize)
@@ -203,12 +207,17 @@ mod tests {
 
     #[test]
     fn frequent_blocks_need_three_five_percent_and_more_than_chance() {
-        // 40 images, 1024 blocks, few marks: three images suffice.
-        assert_eq!(frequent_count(40, 1024, 250), 3);
+        // 40 images, 1024 blocks, a tag on 20 blocks of 12 images: three images suffice.
+        let mut counts = vec![0; 1024];
+        counts[..20].fill(12);
+        assert_eq!(frequent_count(40, &counts), 3);
         // 1000 images: 5% is 50.
-        assert_eq!(frequent_count(1000, 1024, 5000), 50);
-        // Marks everywhere (a page of text): chance alone gives many.
-        assert!(frequent_count(40, 1024, 40 * 400) > 20);
+        assert_eq!(frequent_count(1000, &counts), 50);
+        // Marks everywhere (a page of text, each block in 40% of the images): chance alone
+        // needs many more.
+        assert!(frequent_count(40, &[16; 1024]) > 20);
+        // Scattered noise marks (each block in 1 of 40 images): above what three would allow.
+        assert!(frequent_count(40, &[1; 1024]) > 3);
     }
 
     #[test]
