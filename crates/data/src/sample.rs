@@ -4,7 +4,7 @@
 use crate::histogram::SampleHistogram;
 use glassbox_run::inputs::{Detail, Loaded, NiftiHeaderFacts};
 use glassbox_run::Array;
-use glassbox_tensor::{DType, Moments};
+use glassbox_tensor::{DType, Histogram, Moments};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// One array read from the dataset.
@@ -192,7 +192,7 @@ fn affine_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<[[f64; 4]; 4], D::E
 /// Builds the record of one loaded array. `path` is relative to the audited folder.
 pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
     let array = &loaded.array;
-    let (stats, saturation) = stats_of(array);
+    let (stats, saturation, counted_histogram) = stats_of(array);
     let image = crate::image::features(loaded, &stats);
     let (channels, header, array_name) = match &loaded.detail {
         Detail::Image(image) => (Some(image.channels), None, None),
@@ -203,7 +203,8 @@ pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
         (Some(lo), Some(hi)) => lo == hi,
         _ => true,
     };
-    let histogram = SampleHistogram::of(array, stats.min, stats.max);
+    let histogram =
+        counted_histogram.unwrap_or_else(|| SampleHistogram::of(array, stats.min, stats.max));
     let marks = crate::marks::marks_of(array, &stats);
     SampleRecord {
         image,
@@ -272,18 +273,25 @@ fn integer_range(dtype: DType) -> Option<(f64, f64)> {
     })
 }
 
-/// Statistics, percentiles and saturation of an array.
-fn stats_of(array: &Array) -> (SampleStats, Option<Saturation>) {
+/// Statistics, percentiles and saturation of an array, and its [`SampleHistogram`] when
+/// counting the values gave it for free (8/16-bit integers).
+fn stats_of(array: &Array) -> (SampleStats, Option<Saturation>, Option<SampleHistogram>) {
     match array.dtype {
-        DType::U8 | DType::I8 | DType::U16 | DType::I16 => stats_by_counts(array),
-        _ => stats_by_values(array),
+        DType::U8 | DType::I8 | DType::U16 | DType::I16 => {
+            let (stats, saturation, histogram) = stats_by_counts(array);
+            (stats, saturation, Some(histogram))
+        }
+        _ => {
+            let (stats, saturation) = stats_by_values(array);
+            (stats, saturation, None)
+        }
     }
 }
 
 /// [`stats_of`] for 8- and 16-bit integers: one pass counting every value, then everything
 /// from the counts — min/max/zeros/saturation and percentiles exactly, mean and variance from
 /// exact integer sums (no sorting, no copy of the values).
-fn stats_by_counts(array: &Array) -> (SampleStats, Option<Saturation>) {
+fn stats_by_counts(array: &Array) -> (SampleStats, Option<Saturation>, SampleHistogram) {
     let (offset, counts) = value_counts(array);
     let value = |bin: usize| (bin as i64 - offset) as f64;
     let (mut count, mut sum, mut sum_squares) = (0u64, 0i128, 0i128);
@@ -326,7 +334,28 @@ fn stats_by_counts(array: &Array) -> (SampleStats, Option<Saturation>) {
         high: fraction(counts[counts.len() - 1]),
     };
     let p = percentiles_of_counts(&counts, offset, [1.0, 50.0, 99.0]);
-    (stats_from(&moments, 0, 0, p), Some(saturation))
+    let histogram = histogram_of_counts(array.dtype, &counts);
+    (stats_from(&moments, 0, 0, p), Some(saturation), histogram)
+}
+
+/// The [`SampleHistogram`] of 8/16-bit integers (256 bins over the type's range, see
+/// [`crate::histogram`]) from [`value_counts`]: each bin sums a run of counts.
+fn histogram_of_counts(dtype: DType, counts: &[u64]) -> SampleHistogram {
+    let (lo, hi) = match dtype {
+        DType::U8 => (0.0, 256.0),
+        DType::I8 => (-128.0, 128.0),
+        DType::U16 => (0.0, 65536.0),
+        _ => (-32768.0, 32768.0),
+    };
+    let edges = Histogram::with_range(lo, hi, 256).edges;
+    SampleHistogram {
+        lo: edges[0],
+        hi: edges[256],
+        counts: counts
+            .chunks(counts.len() / 256)
+            .map(|run| run.iter().sum())
+            .collect(),
+    }
 }
 
 /// How often each value of an 8- or 16-bit integer array occurs: `counts[i]` is the number of
@@ -566,9 +595,11 @@ mod tests {
                     shape: vec![numel],
                     bytes,
                 };
-                let (counted, counted_saturation) = stats_by_counts(&array);
+                let (counted, counted_saturation, histogram) = stats_by_counts(&array);
                 let (sorted, sorted_saturation) = stats_by_values(&array);
                 let what = format!("{dtype:?} x {numel}");
+                let binned = SampleHistogram::of(&array, sorted.min, sorted.max);
+                assert_eq!(histogram, binned, "{what} histogram");
                 assert_eq!(counted_saturation, sorted_saturation, "{what}");
                 let near = |a: Option<f64>, b: Option<f64>| match (a, b) {
                     (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
