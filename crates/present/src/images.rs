@@ -1,13 +1,14 @@
-//! `--images DIR`: PNG pictures of captured activations (channel grids) and of convolution
-//! kernels (kernel grids), with `index.json` mapping tensor names to files.
+//! `--images DIR`: PNG pictures of captured activations (channel grids for 4D/5D, a 2D slice
+//! for other ranks), of convolution kernels (kernel grids) and of the slices asked for with
+//! `--slice`, with `index.json` mapping tensor names (and slice requests) to files.
 
 use anyhow::Context as _;
 use glassbox_model::graph::{ElemType, Model};
 use glassbox_run::capture::values_f32;
 use glassbox_run::Capture;
 use glassbox_tensor::render::{
-    render_channel_grid, render_kernel_grid, ChannelGridOptions, Coloring, Colormap,
-    KernelGridOptions, Scale,
+    render_channel_grid, render_kernel_grid, render_slice, ChannelGridOptions, Coloring, Colormap,
+    KernelGridOptions, Scale, SliceOptions,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +22,86 @@ pub struct Style {
     pub force: bool,
     /// One colour scale across all channels instead of one per channel.
     pub shared: bool,
+    /// Slices asked for with `--slice`.
+    pub slices: Vec<SliceRequest>,
+}
+
+/// A 2D slice of a captured tensor, written `NAME@ROW,COL` or `NAME@ROW,COL@I,J,...`: the
+/// plane spanned by axes ROW (image rows) and COL (image columns), at index I, J, ... of the
+/// other axes in increasing axis order (default: the middle of each).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SliceRequest {
+    /// Captured tensor name.
+    pub tensor: String,
+    /// (row axis, column axis).
+    pub axes: (usize, usize),
+    /// Index along every other axis, or `None` for their middles.
+    pub index: Option<Vec<usize>>,
+}
+
+impl std::str::FromStr for SliceRequest {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<SliceRequest, String> {
+        let usage = || format!("`{text}`: expected NAME@ROW,COL or NAME@ROW,COL@I,J,...");
+        let numbers = |part: &str| -> Result<Vec<usize>, String> {
+            part.split(',')
+                .map(|n| n.trim().parse::<usize>().map_err(|_| usage()))
+                .collect()
+        };
+        let parts: Vec<&str> = text.rsplitn(3, '@').collect();
+        let axes_and_index = |axes: &str, index: Option<&str>, tensor: &str| {
+            let axes = numbers(axes)?;
+            let [row, col] = axes[..] else {
+                return Err(usage());
+            };
+            if tensor.is_empty() || row == col {
+                return Err(usage());
+            }
+            Ok(SliceRequest {
+                tensor: tensor.to_string(),
+                axes: (row, col),
+                index: index.map(numbers).transpose()?,
+            })
+        };
+        match parts[..] {
+            // The last part is an index when there are three parts and both tails are numbers.
+            [index, axes, tensor] if numbers(index).is_ok() && numbers(axes).is_ok() => {
+                axes_and_index(axes, Some(index), tensor)
+            }
+            [axes, ..] if parts.len() >= 2 => {
+                let tensor = &text[..text.len() - axes.len() - 1];
+                axes_and_index(axes, None, tensor)
+            }
+            _ => Err(usage()),
+        }
+    }
+}
+
+impl SliceRequest {
+    /// The key in `index.json`: the request as written, with the index filled in.
+    fn key(&self, index: &[usize]) -> String {
+        let list = |v: &[usize]| {
+            v.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let key = format!("{}@{},{}", self.tensor, self.axes.0, self.axes.1);
+        if index.is_empty() {
+            key
+        } else {
+            format!("{key}@{}", list(index))
+        }
+    }
+}
+
+/// The middle of every axis other than `axes`, in increasing axis order.
+fn middles(shape: &[usize], axes: (usize, usize)) -> Vec<usize> {
+    (0..shape.len())
+        .filter(|&a| a != axes.0 && a != axes.1)
+        .map(|a| shape[a] / 2)
+        .collect()
 }
 
 fn file_name(index: usize, tensor: &str) -> String {
@@ -66,7 +147,8 @@ pub fn write(dir: &Path, model: &Model, capture: &Capture, style: &Style) -> any
         )
     };
     for captured in &capture.tensors {
-        if !matches!(captured.shape.len(), 4 | 5) || captured.shape.iter().product::<usize>() == 0 {
+        let rank = captured.shape.len();
+        if rank < 2 || captured.shape.iter().product::<usize>() == 0 {
             continue;
         }
         let Some(values) = values_f32(captured) else {
@@ -76,6 +158,21 @@ pub fn write(dir: &Path, model: &Model, capture: &Capture, style: &Style) -> any
             .summary
             .as_ref()
             .is_some_and(|s| s.moments.min < 0.0 && s.moments.max > 0.0);
+        if !matches!(rank, 4 | 5) {
+            // Matrices, sequences and higher ranks: the plane of the last two axes.
+            let axes = (rank - 2, rank - 1);
+            let options = SliceOptions {
+                coloring: coloring(signed),
+                zoom: None,
+            };
+            let at = middles(&captured.shape, axes);
+            let image = render_slice(&values, &captured.shape, axes, &at, &options)
+                .with_context(|| format!("cannot draw `{}`", captured.name))?;
+            let file = file_name(index.len(), &captured.name);
+            image.write_png(&dir.join(&file))?;
+            index.insert(captured.name.clone(), file);
+            continue;
+        }
         let options = ChannelGridOptions {
             coloring: coloring(signed),
             ..ChannelGridOptions::default()
@@ -121,6 +218,48 @@ pub fn write(dir: &Path, model: &Model, capture: &Capture, style: &Style) -> any
         let file = file_name(index.len(), &weight.name);
         image.write_png(&dir.join(&file))?;
         index.insert(weight.name.clone(), file);
+    }
+    for request in &style.slices {
+        let captured = capture.get(&request.tensor).with_context(|| {
+            format!("--slice: no captured tensor is named `{}`", request.tensor)
+        })?;
+        let shape = &captured.shape;
+        let (row, col) = request.axes;
+        anyhow::ensure!(
+            row < shape.len() && col < shape.len(),
+            "--slice {}: axes {row},{col} do not exist in a tensor of shape {shape:?}",
+            request.tensor
+        );
+        let at = request
+            .index
+            .clone()
+            .unwrap_or_else(|| middles(shape, request.axes));
+        let values = values_f32(captured).with_context(|| {
+            format!(
+                "--slice: `{}` was not kept (capture budget)",
+                request.tensor
+            )
+        })?;
+        let signed = captured
+            .summary
+            .as_ref()
+            .is_some_and(|s| s.moments.min < 0.0 && s.moments.max > 0.0);
+        let mut coloring = coloring(signed);
+        coloring.scale = if style.shared {
+            Scale::Shared
+        } else {
+            Scale::PerChannel
+        };
+        let options = SliceOptions {
+            coloring,
+            zoom: None,
+        };
+        let image = render_slice(&values, shape, request.axes, &at, &options)
+            .with_context(|| format!("--slice {}", request.key(&at)))?;
+        let key = request.key(&at);
+        let file = file_name(index.len(), &key);
+        image.write_png(&dir.join(&file))?;
+        index.insert(key, file);
     }
     let index_path = dir.join("index.json");
     std::fs::write(&index_path, serde_json::to_string_pretty(&index)?)

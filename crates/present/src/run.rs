@@ -30,10 +30,20 @@ pub struct Args {
     /// Write every captured tensor as .npy plus index.json (tensor name → file) here.
     #[arg(long)]
     save_tensors: Option<PathBuf>,
-    /// Write PNG pictures here: a channel grid per 4D/5D activation, a kernel grid per
-    /// convolution weight, and index.json (tensor name → file).
+    /// Write PNG pictures here: a channel grid per 4D/5D activation, the plane of the last two
+    /// axes (other axes at their middle) for other ranks, a kernel grid per convolution
+    /// weight, and index.json (tensor name → file).
     #[arg(long)]
     images: Option<PathBuf>,
+    /// With --images, also draw the 2D slice NAME@ROW,COL[@I,J,...]: axes ROW and COL of the
+    /// captured tensor NAME, at index I, J, ... of the other axes (default: their middles).
+    /// Repeatable; per-slice colour scale unless --shared-scale.
+    #[arg(
+        long = "slice",
+        value_name = "NAME@ROW,COL[@I,J,...]",
+        requires = "images"
+    )]
+    slices: Vec<crate::images::SliceRequest>,
     /// Colormap for the pictures: gray, viridis, magma or diverging. Signed tensors use the
     /// diverging map unless one is named here.
     #[arg(long)]
@@ -194,6 +204,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             colormap,
             force: args.colormap.is_some(),
             shared: args.shared_scale,
+            slices: args.slices.clone(),
         };
         crate::images::write(dir, &model, &capture, &style)?;
     }

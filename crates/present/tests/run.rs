@@ -462,3 +462,107 @@ fn images_are_written_for_every_activation_and_kernel() {
         index.as_object().unwrap().len()
     );
 }
+
+#[test]
+fn a_requested_slice_of_a_5d_activation_shows_onnx_runtime_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let model = fixture("models/conv3d_small.onnx");
+    let volume = fixture("inputs/nifti/las_int16_scaled.nii.gz");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            model.to_str().unwrap(),
+            "--input",
+            volume.to_str().unwrap(),
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = glassbox(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let report = run(&["--save-tensors", &d("glassbox")]);
+    let activation = report["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["shape"].as_array().unwrap().len() == 5 && t["shape"][1].as_u64().unwrap() > 1)
+        .expect("a 5D activation with several channels");
+    let name = activation["name"].as_str().unwrap();
+    // Axes 4 (rows) and 3 (columns): a transposed plane, at batch 0, channel 1, depth 2.
+    let request = format!("{name}@4,3@0,1,2");
+    run(&[
+        "--images",
+        &d("images"),
+        "--colormap",
+        "gray",
+        "--slice",
+        &request,
+    ]);
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(d("images") + "/index.json").unwrap())
+            .unwrap();
+    let file = index[&request]
+        .as_str()
+        .expect("the slice is in index.json");
+    let fed = format!(
+        "{}/{}",
+        d("glassbox"),
+        serde_json::from_str::<Value>(
+            &std::fs::read_to_string(d("glassbox") + "/index.json").unwrap()
+        )
+        .unwrap()["input"]
+            .as_str()
+            .unwrap()
+    );
+    let status = Command::new(python())
+        .args([
+            repo().join("scripts/ort_reference.py").to_str().unwrap(),
+            model.to_str().unwrap(),
+            &d("ort"),
+            &format!("input={fed}"),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The expected picture from ONNX Runtime's tensor: plane [0, 1, 2, :, :] transposed, gray
+    // levels over the plane's own range, each value a zoom×zoom square.
+    let check = format!(
+        "import json, numpy as np; from PIL import Image; \
+         index = json.load(open('{ort}/index.json')); a = np.load('{ort}/' + index['{name}']); \
+         plane = a[0, 1, 2].T.astype(np.float64); \
+         want = np.round((plane - plane.min()) / (plane.max() - plane.min()) * 255); \
+         img = np.asarray(Image.open('{images}/{file}').convert('L')).astype(np.float64); \
+         zoom = img.shape[1] // plane.shape[1]; assert zoom >= 1 and img.shape == (plane.shape[0] * zoom, plane.shape[1] * zoom), (img.shape, plane.shape); \
+         got = img[::zoom, ::zoom]; assert np.abs(got - want).max() <= 1, np.abs(got - want).max()",
+        ort = d("ort"),
+        images = d("images"),
+    );
+    let status = Command::new(python())
+        .args(["-c", &check])
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the slice picture differs from ONNX Runtime's values"
+    );
+    // A bad request names the problem.
+    let out = glassbox(&[
+        "run",
+        model.to_str().unwrap(),
+        "--input",
+        volume.to_str().unwrap(),
+        "--images",
+        &d("bad"),
+        "--slice",
+        &format!("{name}@4,9"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("axes 4,9"), "{stderr}");
+}
