@@ -176,8 +176,13 @@ pub fn audit_with(
         }
     }
     let mut entries = walk::list(root);
-    if let Some(inside) = options.masks.as_deref().and_then(|m| nested_prefix(root, m)) {
-        entries.retain(|e| !(e.relative == inside || e.relative.starts_with(&format!("{inside}/"))));
+    if let Some(inside) = options
+        .masks
+        .as_deref()
+        .and_then(|m| nested_prefix(root, m))
+    {
+        entries
+            .retain(|e| !(e.relative == inside || e.relative.starts_with(&format!("{inside}/"))));
     }
     if let Some(Shard { index, count }) = shard {
         if count == 0 || index >= count {
@@ -301,9 +306,8 @@ impl AuditReport {
     ) -> AuditReport {
         samples.sort_by(|a, b| (&a.path, &a.array).cmp(&(&b.path, &b.array)));
         unreadable.sort();
-        let masks = masks.map(|(folder, records, problems)| {
-            MaskSet::build(folder, records, problems, &samples)
-        });
+        let masks = masks
+            .map(|(folder, records, problems)| MaskSet::build(folder, records, problems, &samples));
         let findings = findings::run(&Context {
             samples: &samples,
             unreadable: &unreadable,

@@ -6,8 +6,8 @@ mod consistency;
 mod duplicates;
 mod files;
 pub mod images;
-mod masks;
 mod marks;
+mod masks;
 mod nifti;
 mod values;
 
