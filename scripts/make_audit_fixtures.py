@@ -415,6 +415,7 @@ QUALITY_GROUPS = {
         ["base07.jpg", "near_jpeg.jpg"],
         ["base11.png", "near_shift.png"],
         ["base15.png", "near_bright.png"],
+        ["base19.png", "near_shift3.png"],
     ],
     "exact-duplicates": [["base05.png", "copy_of_base05.png"]],
 }
@@ -540,6 +541,11 @@ def make_quality(out, rng):
     saved["near_jpeg.jpg"] = save("near_jpeg.jpg", decoded / 255)  # re-encoded
     shifted = np.concatenate([saved["base11.png"][:, :1], saved["base11.png"][:, :-1]], axis=1)
     saved["near_shift.png"] = save("near_shift.png", shifted / 255)
+    # Three columns and two rows: the hashes drift apart, the 8x8 thumbnails stay close.
+    moved = np.roll(np.roll(saved["base19.png"], 3, axis=1), 2, axis=0)
+    moved[:, :3] = saved["base19.png"][:, :1]
+    moved[:2] = moved[2:3]
+    saved["near_shift3.png"] = save("near_shift3.png", moved / 255)
     brighter = np.clip(saved["base15.png"].astype(np.int64) + 2, 0, 255)
     saved["near_bright.png"] = save("near_bright.png", brighter / 255)
     # One or two pictures per problem, each from fresh content.

@@ -23,6 +23,8 @@ pub const LIGHT_LEVEL: f64 = 0.9;
 const HASH_SIDE: usize = 32;
 /// Low frequencies per axis kept by the perceptual hash: 8×8 = 64 bits.
 const HASH_FREQUENCIES: usize = 8;
+/// Side of the thumbnail kept to confirm near duplicates.
+const THUMB_SIDE: usize = 8;
 /// Bins of the luminance histogram (entropy).
 const HISTOGRAM_BINS: usize = 256;
 
@@ -67,6 +69,10 @@ pub struct ImageFeatures {
     /// lowest frequencies of its DCT-II, each bit set when the coefficient is above their
     /// median (row-major, most significant bit first).
     pub phash: String,
+    /// The luminance box-averaged to 8×8, each cell as a level of 255 (two hex digits,
+    /// row-major): confirms near duplicates whose hashes drifted apart (a shifted copy).
+    #[serde(default)]
+    pub thumbnail: String,
 }
 
 /// The image features of a loaded sample, or None when it is not a 2-D picture (NIfTI
@@ -208,6 +214,10 @@ impl Picture {
         let variance = (self.sum_squares / pixels - brightness * brightness).max(0.0);
         let sharpness = self.sharpness(variance);
         let phash = self.phash();
+        let thumbnail: String = box_downscale(&self.luminance, self.width, self.height, THUMB_SIDE)
+            .iter()
+            .map(|l| format!("{:02x}", (l.clamp(0.0, 1.0) * 255.0).round() as u8))
+            .collect();
         let [luminance_p1, luminance_p99] = histogram_percentiles(&self.histogram, [1.0, 99.0]);
         ImageFeatures {
             width: self.width,
@@ -224,6 +234,7 @@ impl Picture {
             sharpness,
             channel_spread: self.channel_spread,
             phash: format!("{phash:016x}"),
+            thumbnail,
         }
     }
 
@@ -353,6 +364,23 @@ fn histogram_percentiles<const N: usize>(histogram: &[u64], qs: [f64; N]) -> [f6
 }
 
 /// Bits that differ between two hex perceptual hashes; None if either is not 16 hex digits.
+/// Mean absolute difference, on `[0, 1]`, between two [`ImageFeatures::thumbnail`]s; `None`
+/// when either is missing or malformed.
+pub fn thumbnail_difference(a: &str, b: &str) -> Option<f64> {
+    let levels = |t: &str| -> Option<Vec<u8>> {
+        if t.len() != THUMB_SIDE * THUMB_SIDE * 2 {
+            return None;
+        }
+        (0..t.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok())
+            .collect()
+    };
+    let (a, b) = (levels(a)?, levels(b)?);
+    let total: u32 = a.iter().zip(&b).map(|(x, y)| x.abs_diff(*y) as u32).sum();
+    Some(total as f64 / (255.0 * a.len() as f64))
+}
+
 pub fn hamming_distance(a: &str, b: &str) -> Option<u32> {
     let a = u64::from_str_radix(a, 16).ok()?;
     let b = u64::from_str_radix(b, 16).ok()?;
@@ -432,6 +460,16 @@ mod tests {
         assert_eq!(cell_span(31, 64, 32), (62, 64));
         assert_eq!(cell_span(31, 10, 32), (9, 10));
         assert_eq!(cell_span(0, 10, 32), (0, 1));
+    }
+
+    #[test]
+    fn thumbnail_difference_is_the_mean_absolute_level_difference() {
+        let a = "00".repeat(64);
+        let b = format!("{}{}", "ff".repeat(32), "00".repeat(32));
+        assert_eq!(thumbnail_difference(&a, &b), Some(0.5));
+        assert_eq!(thumbnail_difference(&a, &a), Some(0.0));
+        assert_eq!(thumbnail_difference(&a, "00"), None);
+        assert_eq!(thumbnail_difference(&a, &"zz".repeat(64)), None);
     }
 
     #[test]

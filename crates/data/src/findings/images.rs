@@ -43,6 +43,14 @@ pub const GRAY_SPREAD: f64 = 1.0 / 255.0;
 /// Near duplicates: perceptual hashes at most this many bits apart (of 64; unrelated pictures
 /// differ in about 32 ± 4). Pairs with identical values are `exact-duplicates` instead.
 pub const NEAR_DUPLICATE_BITS: u32 = 6;
+/// Near duplicates whose hashes drifted a little further (a copy shifted by a few pixels):
+/// hashes at most this many bits apart count when their 8×8 thumbnails also differ by at most
+/// [`THUMBNAIL_DIFFERENCE`]. On the 2,000-picture benchmark set, shifted copies sat at 7–8
+/// bits with thumbnails 0.013–0.022 apart, unrelated pictures at 7–8 bits 0.10–0.11 apart.
+pub const NEAR_DUPLICATE_CONFIRMED_BITS: u32 = 8;
+/// Mean absolute difference of the 8×8 thumbnails (on `[0, 1]`) that confirms a near
+/// duplicate between [`NEAR_DUPLICATE_BITS`] and [`NEAR_DUPLICATE_CONFIRMED_BITS`].
+pub const THUMBNAIL_DIFFERENCE: f64 = 0.03;
 /// The dataset-relative rules (blur, size) need at least this many pictures.
 pub const MIN_PICTURES: usize = 8;
 /// Robust z-score limit of the size rule (Iglewicz and Hoaglin's 3.5).
@@ -272,8 +280,8 @@ pub fn grayscale_as_rgb(context: &Context) -> Vec<Finding> {
     )
 }
 
-/// Groups of pictures whose perceptual hashes are at most [`NEAR_DUPLICATE_BITS`] apart
-/// (linked transitively), leaving out pairs with identical values: one finding per group.
+/// Groups of pictures whose perceptual hashes are at most [`NEAR_DUPLICATE_BITS`] apart, or at
+/// most [`NEAR_DUPLICATE_CONFIRMED_BITS`] with close thumbnails (linked transitively), leaving out pairs with identical values: one finding per group.
 pub fn near_duplicates(context: &Context) -> Vec<Finding> {
     let all: Vec<(&SampleRecord, u64)> = pictures(context)
         .into_iter()
@@ -282,8 +290,16 @@ pub fn near_duplicates(context: &Context) -> Vec<Finding> {
     let hashes: Vec<u64> = all.iter().map(|(_, h)| *h).collect();
     let mut groups = UnionFind::new(all.len());
     let mut closest: HashMap<usize, u32> = HashMap::new();
-    for (i, j, distance) in close_pairs(&hashes, NEAR_DUPLICATE_BITS) {
+    for (i, j, distance) in close_pairs(&hashes, NEAR_DUPLICATE_CONFIRMED_BITS) {
         if all[i].0.hash == all[j].0.hash {
+            continue;
+        }
+        let thumbnails = || {
+            let (a, b) = (&all[i].0.image, &all[j].0.image);
+            let (a, b) = (a.as_ref()?, b.as_ref()?);
+            crate::image::thumbnail_difference(&a.thumbnail, &b.thumbnail)
+        };
+        if distance > NEAR_DUPLICATE_BITS && thumbnails().is_none_or(|d| d > THUMBNAIL_DIFFERENCE) {
             continue;
         }
         groups.union(i, j);
@@ -304,7 +320,8 @@ pub fn near_duplicates(context: &Context) -> Vec<Finding> {
             let samples = paths(group.iter().map(|i| all[*i].0));
             let message = format!(
                 "{} images look alike (perceptual hashes within {NEAR_DUPLICATE_BITS} of 64 \
-                 bits; closest pair {nearest} bits apart): {}",
+                 bits, or {NEAR_DUPLICATE_CONFIRMED_BITS} with 8x8 thumbnails within 3%; \
+                 closest pair {nearest} bits apart): {}",
                 samples.len(),
                 examples(&samples, 4)
             );
