@@ -363,7 +363,6 @@ fn histogram_percentiles<const N: usize>(histogram: &[u64], qs: [f64; N]) -> [f6
     })
 }
 
-/// Bits that differ between two hex perceptual hashes; None if either is not 16 hex digits.
 /// Mean absolute difference, on `[0, 1]`, between two [`ImageFeatures::thumbnail`]s; `None`
 /// when either is missing or malformed.
 pub fn thumbnail_difference(a: &str, b: &str) -> Option<f64> {
@@ -381,6 +380,7 @@ pub fn thumbnail_difference(a: &str, b: &str) -> Option<f64> {
     Some(total as f64 / (255.0 * a.len() as f64))
 }
 
+/// Bits that differ between two hex perceptual hashes; None if either is not 16 hex digits.
 pub fn hamming_distance(a: &str, b: &str) -> Option<u32> {
     let a = u64::from_str_radix(a, 16).ok()?;
     let b = u64::from_str_radix(b, 16).ok()?;
