@@ -348,6 +348,25 @@ fn bad_runs_exit_2_with_a_clear_message() {
 
 /// A NIfTI volume through a 3D conv net: the fed tensor equals nibabel's scaled voxels in raw
 /// array order, and every activation equals ONNX Runtime's on that tensor.
+/// ONNX Runtime's value of every node output of `model` fed `feed` (`NAME=FILE.npy`), written
+/// to `out` in the `--save-tensors` layout.
+fn ort_reference(model: &Path, out: &str, feed: &str) {
+    let status = Command::new(python())
+        .args([
+            repo().join("scripts/ort_reference.py").to_str().unwrap(),
+            model.to_str().unwrap(),
+            out,
+            feed,
+        ])
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "ONNX Runtime failed on {}",
+        model.display()
+    );
+}
+
 #[test]
 fn nifti_volume_through_a_3d_conv_net_matches_nibabel_and_onnx_runtime() {
     let dir = tempfile::tempdir().unwrap();
@@ -389,16 +408,7 @@ fn nifti_volume_through_a_3d_conv_net_matches_nibabel_and_onnx_runtime() {
         .status()
         .unwrap();
     assert!(status.success(), "fed tensor differs from nibabel's voxels");
-    let status = Command::new(python())
-        .args([
-            repo().join("scripts/ort_reference.py").to_str().unwrap(),
-            model.to_str().unwrap(),
-            &d("ort"),
-            &format!("input={fed}"),
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    ort_reference(&model, &d("ort"), &format!("input={fed}"));
     let comparison = python_json(&["scripts/compare_tensors.py", &d("glassbox"), &d("ort")]);
     assert_eq!(
         comparison["mismatched"],
@@ -520,16 +530,7 @@ fn a_requested_slice_of_a_5d_activation_shows_onnx_runtime_values() {
             .as_str()
             .unwrap()
     );
-    let status = Command::new(python())
-        .args([
-            repo().join("scripts/ort_reference.py").to_str().unwrap(),
-            model.to_str().unwrap(),
-            &d("ort"),
-            &format!("input={fed}"),
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    ort_reference(&model, &d("ort"), &format!("input={fed}"));
     // The expected picture from ONNX Runtime's tensor: plane [0, 1, 2, :, :] transposed, gray
     // levels over the plane's own range, each value a zoom×zoom square.
     let check = format!(
