@@ -35,7 +35,7 @@ pub struct Args {
     /// weight, and index.json (tensor name → file).
     #[arg(long)]
     images: Option<PathBuf>,
-    /// With --images, also draw the 2D slice NAME@ROW,COL[@I,J,...]: axes ROW and COL of the
+    /// With --images, also draw the 2D slice `NAME@ROW,COL[@I,J,...]`: axes ROW and COL of the
     /// captured tensor NAME, at index I, J, ... of the other axes (default: their middles).
     /// Repeatable; per-slice colour scale unless --shared-scale.
     #[arg(
