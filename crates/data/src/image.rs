@@ -23,6 +23,18 @@ pub const LIGHT_LEVEL: f64 = 0.9;
 const HASH_SIDE: usize = 32;
 /// Low frequencies per axis kept by the perceptual hash: 8×8 = 64 bits.
 const HASH_FREQUENCIES: usize = 8;
+/// Pictures with more pixels than this (64 Mi, e.g. 8192×8192) get no image features or mark
+/// grid: both work on a `f64` luminance copy (8 bytes per pixel), which for a whole-slide
+/// image would exceed memory. Their value statistics are still recorded.
+pub const MAX_PICTURE_PIXELS: usize = 1 << 26;
+
+/// Whether a `height × width` picture is small enough for the per-pixel picture analyses.
+pub fn within_picture_limit(height: usize, width: usize) -> bool {
+    height
+        .checked_mul(width)
+        .is_some_and(|pixels| pixels <= MAX_PICTURE_PIXELS)
+}
+
 /// Side of the thumbnail kept to confirm near duplicates.
 const THUMB_SIDE: usize = 8;
 /// Bins of the luminance histogram (entropy).
@@ -76,7 +88,7 @@ pub struct ImageFeatures {
 }
 
 /// The image features of a loaded sample, or None when it is not a 2-D picture (NIfTI
-/// volumes, arrays of other shapes, pictures under 2×2).
+/// volumes, arrays of other shapes, pictures under 2×2 or over [`MAX_PICTURE_PIXELS`]).
 pub fn features(loaded: &Loaded, stats: &SampleStats) -> Option<ImageFeatures> {
     let array = &loaded.array;
     let (height, width, channels) = match (&loaded.detail, array.shape.as_slice()) {
@@ -85,7 +97,12 @@ pub fn features(loaded: &Loaded, stats: &SampleStats) -> Option<ImageFeatures> {
         (Detail::Array(_), &[h, w, c]) if (1..=4).contains(&c) => (h, w, c),
         _ => return None,
     };
-    if height < 2 || width < 2 || channels == 0 || stats.nan + stats.inf > 0 {
+    if height < 2
+        || width < 2
+        || channels == 0
+        || stats.nan + stats.inf > 0
+        || !within_picture_limit(height, width)
+    {
         return None;
     }
     let (scale, scale_from) = scale_of(array, stats)?;
@@ -470,6 +487,13 @@ mod tests {
         assert_eq!(thumbnail_difference(&a, &a), Some(0.0));
         assert_eq!(thumbnail_difference(&a, "00"), None);
         assert_eq!(thumbnail_difference(&a, &"zz".repeat(64)), None);
+    }
+
+    #[test]
+    fn pictures_over_the_pixel_limit_are_left_out() {
+        assert!(within_picture_limit(8192, 8192));
+        assert!(!within_picture_limit(8192, 8193));
+        assert!(!within_picture_limit(usize::MAX, 2));
     }
 
     #[test]

@@ -151,7 +151,10 @@ pub fn marks_of(array: &Array, stats: &SampleStats) -> Option<MarkGrid> {
         [h, w, c] if (1..=4).contains(&c) => (h, w, c),
         _ => return None,
     };
-    if height_px < 2 * MIN_BLOCK_PX || width_px < 2 * MIN_BLOCK_PX {
+    if height_px < 2 * MIN_BLOCK_PX
+        || width_px < 2 * MIN_BLOCK_PX
+        || !crate::image::within_picture_limit(height_px, width_px)
+    {
         return None;
     }
     let block_px = block_px_for(height_px, width_px);
