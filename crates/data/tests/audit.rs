@@ -8,42 +8,11 @@ use glassbox_data::findings::{Finding, Severity};
 use glassbox_data::sample::SampleRecord;
 use glassbox_data::{audit, merge, AuditReport, Shard};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn python(args: &[&str]) -> Value {
-    let python = repo().join(".venv/bin/python");
-    assert!(python.exists(), "run scripts/setup-python.sh first");
-    let out = Command::new(python)
-        .arg(repo().join("scripts/make_audit_fixtures.py"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Generates a fixture set into a new temp dir; returns the dir and the script's facts.
-fn generate(set: &str) -> (tempfile::TempDir, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let facts = python(&[set, dir.path().to_str().unwrap()]);
-    (dir, facts)
-}
-
-fn run(dir: &Path) -> AuditReport {
-    audit(dir, None, &|_| {}).unwrap()
-}
+mod common;
+use common::*;
 
 fn sample<'a>(report: &'a AuditReport, path: &str) -> &'a SampleRecord {
     report
@@ -233,7 +202,7 @@ fn nifti_headers_match_nibabel_on_real_files() {
     assert_eq!(report.unreadable, vec![], "every real volume must be read");
     let mut args = vec!["header-facts"];
     args.extend(volumes.iter().map(|(_, p)| p.to_str().unwrap()));
-    let facts = python(&args);
+    let facts = fixture_script(&args);
     for (relative, source) in &volumes {
         let want = &facts[source.to_str().unwrap()];
         let header = sample(&report, relative).header.as_ref().unwrap();

@@ -8,38 +8,10 @@
 
 use glassbox_data::findings::{Finding, Region, Severity};
 use glassbox_data::{audit, merge, AuditReport, Shard};
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Generates a fixture set into a new temp dir; returns the dir and the script's plan.
-fn generate(set: &str) -> (tempfile::TempDir, Value) {
-    let python = repo().join(".venv/bin/python");
-    assert!(python.exists(), "run scripts/setup-python.sh first");
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(python)
-        .arg(repo().join("scripts/make_audit_fixtures.py"))
-        .args([set, dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (dir, serde_json::from_slice(&out.stdout).unwrap())
-}
-
-fn run(dir: &Path) -> AuditReport {
-    audit(dir, None, &|_| {}).unwrap()
-}
+mod common;
+use common::*;
 
 fn marks(report: &AuditReport) -> Vec<&Finding> {
     report

@@ -4,32 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use glassbox_data::{audit, audit_with, merge, AuditOptions, AuditReport, Shard};
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn generate(set: &str) -> (tempfile::TempDir, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(repo().join(".venv/bin/python"))
-        .arg(repo().join("scripts/make_audit_fixtures.py"))
-        .args([set, dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let facts = serde_json::from_slice(&out.stdout).unwrap();
-    (dir, facts)
-}
+mod common;
+use common::*;
 
 fn with_masks(dir: &Path, shard: Option<Shard>) -> AuditReport {
     let options = AuditOptions {

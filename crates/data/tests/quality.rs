@@ -5,10 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use glassbox_data::findings::Finding;
-use glassbox_data::{audit, AuditReport};
+use glassbox_data::AuditReport;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The rules of `findings/images.rs` that give one finding listing every flagged picture.
 const PER_PICTURE_RULES: [&str; 7] = [
@@ -21,30 +19,13 @@ const PER_PICTURE_RULES: [&str; 7] = [
     "grayscale-as-rgb",
 ];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+use common::*;
 
 /// The `quality` set in a new temp dir, its audit, and the script's plan and numpy facts.
 fn quality_set() -> (tempfile::TempDir, AuditReport, Value) {
-    let python = repo().join(".venv/bin/python");
-    assert!(python.exists(), "run scripts/setup-python.sh first");
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(python)
-        .arg(repo().join("scripts/make_audit_fixtures.py"))
-        .args(["quality", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let report = audit(dir.path(), None, &|_| {}).unwrap();
+    let (dir, plan) = generate("quality");
+    let report = run(dir.path());
     (dir, report, plan)
 }
 
