@@ -4,25 +4,9 @@
 
 mod common;
 
-use common::{glassbox, python, repo};
+use common::{generate, glassbox};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
-
-fn generate(set: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(python())
-        .arg(repo().join("scripts/make_audit_fixtures.py"))
-        .args([set, dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
-}
 
 fn json_of(args: &[&str]) -> Value {
     let out = glassbox(args);
@@ -40,7 +24,7 @@ fn path_str(path: &Path) -> &str {
 
 #[test]
 fn bad_files_are_findings_exit_0_or_1_with_fail_on_error() {
-    let dir = generate("bad");
+    let (dir, _) = generate("bad");
     let root = path_str(dir.path());
     let out = glassbox(&["audit", root, "--json"]);
     assert_eq!(
@@ -79,7 +63,7 @@ fn bad_files_are_findings_exit_0_or_1_with_fail_on_error() {
 
 #[test]
 fn json_follows_the_contract() {
-    let dir = generate("stats");
+    let (dir, _) = generate("stats");
     let report = json_of(&["audit", path_str(dir.path()), "--json"]);
     let samples = report["samples"].as_array().unwrap();
     assert_eq!(samples.len(), 8);
@@ -123,7 +107,7 @@ fn json_follows_the_contract() {
 
 #[test]
 fn text_lists_findings_most_severe_first_then_the_tables() {
-    let dir = generate("planted");
+    let (dir, _) = generate("planted");
     std::fs::write(dir.path().join("broken.png"), b"\x89PNG\r\n\x1a\nnope").unwrap();
     let out = glassbox(&["audit", path_str(dir.path()), "--no-pager"]);
     assert_eq!(out.status.code(), Some(0));
@@ -141,7 +125,7 @@ fn text_lists_findings_most_severe_first_then_the_tables() {
 
 #[test]
 fn three_shards_merged_equal_one_run() {
-    let dir = generate("planted");
+    let (dir, _) = generate("planted");
     std::fs::write(dir.path().join("readme.txt"), "not data").unwrap();
     let root = path_str(dir.path());
     let whole = json_of(&["audit", root, "--json"]);

@@ -6,26 +6,10 @@
 
 mod common;
 
-use common::{glassbox, python, repo};
+use common::{generate, glassbox};
 use glassbox_run::inputs;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
-
-fn generate(set: &str) -> (tempfile::TempDir, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(python())
-        .arg(repo().join("scripts/make_audit_fixtures.py"))
-        .args([set, dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (dir, serde_json::from_slice(&out.stdout).unwrap())
-}
 
 /// Runs `glassbox audit DIR --html` and returns the page.
 fn html_of(dir: &Path, extra: &[&str]) -> String {

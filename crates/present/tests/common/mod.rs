@@ -25,6 +25,23 @@ pub fn python() -> PathBuf {
     python
 }
 
+/// Generates set `set` of `scripts/make_audit_fixtures.py` into a new temp dir; returns the
+/// dir and the facts the script prints.
+pub fn generate(set: &str) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(python())
+        .arg(repo().join("scripts/make_audit_fixtures.py"))
+        .args([set, dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, serde_json::from_slice(&out.stdout).unwrap())
+}
+
 /// The folder of real models shipped in the `onnx==1.17.0` wheel.
 pub fn onnx_test_data() -> PathBuf {
     let out = Command::new(python())
