@@ -3,6 +3,10 @@
 --save-tensors` and scripts/ort_reference.py) and print one JSON document:
 
     .venv/bin/python scripts/compare_tensors.py ACTUAL_DIR REFERENCE_DIR [--rtol 1e-4] [--atol 1e-4]
+    .venv/bin/python scripts/compare_tensors.py ACTUAL_DIR --ort MODEL.onnx NAME=INPUT.npy ... [--stats RUN.json]
+
+With --ort the reference is ONNX Runtime's values computed in this process (scripts/ort_reference.py)
+and never written to disk: a model's every intermediate value can be larger than a CI disk has free.
 
 {"compared": n, "scalars_as_1": [names whose reference was [1] for a stored scalar], "mismatched": [{"name", "max_abs", "max_rel", "shape_actual", "shape_reference"}],
  "missing_in_actual": [...], "missing_in_reference": [...]}
@@ -14,27 +18,44 @@ import os
 
 import numpy as np
 
+from ort_reference import every_value
+
 
 def load(folder):
+    """{tensor name: loader} for a folder written by --save-tensors or ort_reference.py."""
     with open(os.path.join(folder, "index.json")) as f:
         index = json.load(f)
-    return {name: os.path.join(folder, file) for name, file in index.items()}
+    return {name: (lambda path=os.path.join(folder, file): read(path)) for name, file in index.items()}
+
+
+def read(path):
+    """The array in a .npy file, mapped rather than read where numpy can (not empty arrays)."""
+    try:
+        return np.load(path, mmap_mode="r")
+    except ValueError:
+        return np.load(path)
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("actual")
-    p.add_argument("reference")
+    p.add_argument("reference", nargs="+", help="REFERENCE_DIR, or with --ort: MODEL.onnx NAME=INPUT.npy ...")
+    p.add_argument("--ort", action="store_true", help="compute the reference with ONNX Runtime in memory")
     p.add_argument("--rtol", type=float, default=1e-4)
     p.add_argument("--atol", type=float, default=1e-4)
     p.add_argument("--stats", help="a `glassbox run --json` document whose stats to check against the reference values")
     args = p.parse_args()
-    actual, reference = load(args.actual), load(args.reference)
+    actual = load(args.actual)
+    if args.ort:
+        values = every_value(args.reference[0], args.reference[1:])
+        reference = {name: (lambda value=value: value) for name, value in values.items()}
+    else:
+        reference = load(args.reference[0])
     mismatched = []
     scalars_as_1 = []
     compared = 0
     for name in sorted(set(actual) & set(reference)):
-        a, r = np.load(actual[name]), np.load(reference[name])
+        a, r = actual[name](), reference[name]()
         compared += 1
         if a.shape == () and r.shape == (1,):
             # ONNX Runtime returns a stored scalar constant as shape [1]; the file says [].
@@ -60,7 +81,7 @@ def main():
             stats = tensor.get("stats")
             if not stats or tensor["name"] not in reference or stats["count"] == 0:
                 continue
-            r = np.load(reference[tensor["name"]]).astype(np.float64).reshape(-1)
+            r = np.asarray(reference[tensor["name"]]()).astype(np.float64).reshape(-1)
             finite = r[np.isfinite(r)]
             if finite.size == 0:
                 continue

@@ -6,6 +6,7 @@
 Every node output of the main graph is added as a graph output; all values are written to
 OUT_DIR as .npy files plus OUT_DIR/index.json mapping tensor name -> file name, the same layout
 as `glassbox run --save-tensors`. Graph optimisations are disabled so no value is fused away.
+scripts/compare_tensors.py imports `every_value` to compare without writing anything.
 """
 import json
 import os
@@ -16,8 +17,8 @@ import onnx
 import onnxruntime as ort
 
 
-def main():
-    model_path, out_dir, *pairs = sys.argv[1:]
+def every_value(model_path, pairs):
+    """{tensor name: array} for every node output of the main graph, run on NAME=FILE.npy feeds."""
     model = onnx.load(model_path)
     graph = model.graph
     declared = {o.name for o in graph.output}
@@ -36,11 +37,14 @@ def main():
         feeds[name] = np.load(path)
     names = [o.name for o in session.get_outputs()]
     values = session.run(names, feeds)
+    return {name: value for name, value in zip(names, values) if isinstance(value, np.ndarray)}
+
+
+def main():
+    model_path, out_dir, *pairs = sys.argv[1:]
     os.makedirs(out_dir, exist_ok=True)
     index = {}
-    for i, (name, value) in enumerate(zip(names, values)):
-        if value is None or not isinstance(value, np.ndarray):
-            continue
+    for i, (name, value) in enumerate(every_value(model_path, pairs).items()):
         file = f"t{i:05d}.npy"
         np.save(os.path.join(out_dir, file), np.ascontiguousarray(value))
         index[name] = file
