@@ -22,6 +22,11 @@ SET is one of:
                 the core box inside every tag's box
   xray-clean    the same kind of images, no tag: no burned-in-mark may fire
   xray16        30 12-bit images in 16-bit PNGs, 192x256, 9 tagged at the bottom right
+  xray-sizes    45 X-ray-like PNGs of three sizes (256x256, 320x288, 288x320 HxW), 15 tagged at
+                the bottom right at the same distances from that corner; prints, per tagged
+                file, its size and its tag's box as well
+  xray-sizes-tl the same sizes, 15 tagged at the top left
+  xray-sizes-clean the same sizes, no tag
   quality       24 varied natural-looking 96x96 pictures (gray and colour, different brightness)
                 plus planted image-quality problems, one or two per rule (see QUALITY_PLANTED);
                 prints the plan and numpy's brightness, entropy and perceptual hash per PNG
@@ -363,13 +368,16 @@ def tag_mask(lines):
 
 
 def make_xray(out, rng, tagged=12, count=40, height=256, width=256, peak=230, tag=255,
-              dtype=np.uint8, corner="top-left", lines=("ANON 0421 R", "PA ERECT")):
+              dtype=np.uint8, corner="top-left", lines=("ANON 0421 R", "PA ERECT"), sizes=None):
     """X-ray-like images; `tagged` of them carry a white text tag near `corner`, offset by up
-    to 2 px. Returns which files carry it and the box (x1/y1 exclusive) over all tags."""
+    to 2 px. Returns which files carry it and the box (x1/y1 exclusive) over all tags; with
+    `sizes` ((height, width) pairs, taken in turn) also each tagged file's size and tag box."""
     mask = tag_mask(lines) if tagged else None
     carriers = set(rng.choice(count, size=tagged, replace=False).tolist()) if tagged else set()
-    names, boxes = [], []
+    names, boxes, per_file = [], [], {}
     for i in range(count):
+        if sizes:
+            height, width = sizes[i % len(sizes)]
         image = xray(rng, height, width, peak)
         name = f"cxr{i:03d}.png"
         if i in carriers:
@@ -379,6 +387,7 @@ def make_xray(out, rng, tagged=12, count=40, height=256, width=256, peak=230, ta
             x0 = 10 + dx if corner.endswith("left") else width - 12 - w + dx
             image[y0 : y0 + h, x0 : x0 + w][mask] = tag
             boxes.append((int(x0), int(y0), int(x0 + w), int(y0 + h)))
+            per_file[name] = {"width": width, "height": height, "box": list(boxes[-1])}
         png(os.path.join(out, name), np.round(image).astype(dtype))
         names.append(name)
     box = core = None
@@ -388,7 +397,13 @@ def make_xray(out, rng, tagged=12, count=40, height=256, width=256, peak=230, ta
         core = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [max, max, min, min]))}
     tagged_names = sorted(f"cxr{i:03d}.png" for i in carriers)
     # box: every tag's pixels lie inside; core: inside every tag's box
-    return {"files": names, "tagged": tagged_names, "box": box, "core": core}
+    result = {"files": names, "tagged": tagged_names, "box": box, "core": core}
+    if sizes:
+        result["per_file"] = per_file
+    return result
+
+
+XRAY_SIZES = [(256, 256), (320, 288), (288, 320)]
 
 
 def make_xray16(out, rng):
@@ -640,6 +655,9 @@ def main(argv):
         "xray": make_xray,
         "xray-clean": lambda o, r: make_xray(o, r, tagged=0),
         "xray16": make_xray16,
+        "xray-sizes": lambda o, r: make_xray(o, r, tagged=15, count=45, corner="bottom-right", sizes=XRAY_SIZES),
+        "xray-sizes-tl": lambda o, r: make_xray(o, r, tagged=15, count=45, sizes=XRAY_SIZES),
+        "xray-sizes-clean": lambda o, r: make_xray(o, r, tagged=0, count=45, sizes=XRAY_SIZES),
         "masks": make_masks,
         "histogram": make_histogram,
         "html": make_html,

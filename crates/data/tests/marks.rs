@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use glassbox_data::findings::{Finding, Region, Severity};
+use glassbox_data::findings::{Corner, Finding, Region, Severity};
 use glassbox_data::{audit, merge, AuditReport, Shard};
 use std::path::Path;
 
@@ -74,7 +74,13 @@ fn a_bottom_right_tag_on_12_bit_values_in_16_bit_pngs_is_found() {
 
 #[test]
 fn sets_without_a_tag_have_no_burned_in_mark() {
-    for set in ["xray-clean", "clean", "planted", "stats"] {
+    for set in [
+        "xray-clean",
+        "xray-sizes-clean",
+        "clean",
+        "planted",
+        "stats",
+    ] {
         let (dir, _) = generate(set);
         let report = run(dir.path());
         assert!(!report.samples.is_empty(), "{set}");
@@ -87,6 +93,47 @@ fn sets_without_a_tag_have_no_burned_in_mark() {
     for sample in &report.samples {
         let image = sample.format == "png";
         assert_eq!(sample.marks.is_some(), image, "{}", sample.path);
+    }
+}
+
+/// A tag at the same distances from one corner of images of three sizes is one finding. From
+/// the bottom-right, the region is anchored there, and placed in each carrier's size it lands
+/// on that image's own tag; from the top-left, plain coordinates hold in every size.
+#[test]
+fn a_tag_at_one_corner_of_images_of_three_sizes_is_one_finding() {
+    for (set, anchor) in [
+        ("xray-sizes", Some(Corner::BottomRight)),
+        ("xray-sizes-tl", None),
+    ] {
+        let (dir, plan) = generate(set);
+        let report = run(dir.path());
+        let found = marks(&report);
+        assert_eq!(found.len(), 1, "{set}: {found:#?}");
+        let tagged: Vec<String> = serde_json::from_value(plan["tagged"].clone()).unwrap();
+        assert_eq!(found[0].samples, tagged, "{set}");
+        let region = found[0].region.unwrap();
+        assert_eq!(region.anchor.map(|a| a.corner), anchor, "{set}");
+        let per_file = plan["per_file"].as_object().unwrap();
+        let mut sizes = std::collections::BTreeSet::new();
+        for (name, facts) in per_file {
+            let size = |key: &str| facts[key].as_u64().unwrap() as usize;
+            let (width, height) = (size("width"), size("height"));
+            sizes.insert((width, height));
+            let tag: [usize; 4] = serde_json::from_value(facts["box"].clone()).unwrap();
+            let placed = region.placed(width, height);
+            let off = placed.iter().zip(tag).map(|(a, b)| a.abs_diff(b)).max();
+            assert!(
+                off <= Some(4),
+                "{set}: {name} ({width}x{height}): region {placed:?}, tag {tag:?}"
+            );
+        }
+        assert_eq!(sizes.len(), 3, "{set}: the carriers have three sizes");
+        assert!(
+            found[0].message.contains("images of 3 sizes"),
+            "{}",
+            found[0].message
+        );
+        eprintln!("{set}: {region}");
     }
 }
 
@@ -186,5 +233,11 @@ fn different_images_at_different_places_are_separate_findings_and_a_mark_on_all_
 }
 
 fn region(x0: usize, y0: usize, x1: usize, y1: usize) -> Region {
-    Region { x0, y0, x1, y1 }
+    Region {
+        x0,
+        y0,
+        x1,
+        y1,
+        anchor: None,
+    }
 }

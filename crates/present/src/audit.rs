@@ -173,7 +173,7 @@ pub fn render(report: &AuditReport) -> String {
             };
             let mut line = format!("{severity} {}: {}", finding.rule, finding.message);
             if let Some(r) = finding.region {
-                let _ = write!(line, " [region x {}..{}, y {}..{}]", r.x0, r.x1, r.y0, r.y1);
+                let _ = write!(line, " [region {r}]");
             }
             let _ = writeln!(out, "{}", text::wrap(&line, 80, 9));
         }

@@ -200,6 +200,57 @@ fn regions_are_drawn_on_example_images() {
     }
 }
 
+/// Images of three sizes with a tag at the same distances from the bottom-right corner: on each
+/// example the outline sits on that image's own tag, wherever its size puts it.
+#[test]
+fn anchored_regions_are_placed_in_each_image_size() {
+    let (dir, plan) = generate("xray-sizes");
+    let html = html_of(dir.path(), &[]);
+    let start = html.find("<h2>Regions</h2>").expect("a region is drawn");
+    let section = &html[start..html[start + 4..].find("<h2>").unwrap() + start + 4];
+    let cards: Vec<&str> = section.split("<div class=\"card\">").skip(1).collect();
+    let examples = pictures(section, "Regions");
+    assert_eq!(cards.len(), examples.len());
+    assert!(examples.len() >= 3);
+    let mut widths = std::collections::BTreeSet::new();
+    for (card, picture) in cards.iter().zip(&examples) {
+        let name = card
+            .rsplit("<div>")
+            .next()
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        let facts = &plan["per_file"][name];
+        let tag: Vec<f64> = serde_json::from_value(facts["box"].clone()).unwrap();
+        let longest = facts["width"]
+            .as_f64()
+            .unwrap()
+            .max(facts["height"].as_f64().unwrap());
+        let scale = picture.width.max(picture.height) as f64 / longest;
+        widths.insert(picture.width);
+        let red: Vec<(usize, usize)> = (0..picture.height)
+            .flat_map(|y| (0..picture.width).map(move |x| (x, y)))
+            .filter(|&(x, y)| picture.at(x, y) == [255, 40, 40])
+            .collect();
+        assert!(red.len() > 40, "{name}: no outline");
+        let (x0, x1) = (red.iter().map(|p| p.0).min(), red.iter().map(|p| p.0).max());
+        let (y0, y1) = (red.iter().map(|p| p.1).min(), red.iter().map(|p| p.1).max());
+        let drawn = [x0, y0, x1, y1].map(|v| v.unwrap() as f64);
+        for (side, (got, want)) in drawn.iter().zip(tag.iter().map(|v| v * scale)).enumerate() {
+            // 4 px of region slack and the outline's own width, at thumbnail scale.
+            assert!(
+                (got - want).abs() <= 4.0 * scale + 3.0,
+                "{name}: outline side {side} at {got}, tag at {want} (scale {scale})"
+            );
+        }
+    }
+    assert!(
+        widths.len() > 1,
+        "examples of more than one size: {widths:?}"
+    );
+}
+
 #[test]
 fn masks_flag_on_the_command_line() {
     let (dir, facts) = generate("masks");

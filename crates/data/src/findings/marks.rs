@@ -1,24 +1,32 @@
 //! Burned-in marks: the same bright, sharp-edged patch at the same place in many images (text
 //! tags, rulers, corner labels), a shortcut a model learns instead of the anatomy.
 //!
-//! Works on the per-sample [`MarkGrid`]s of [`crate::marks`]. Images are grouped by size (height,
-//! width; the block size follows from it); images of different sizes are not compared, because a
-//! tag keeps its pixel offset from a corner when an image is larger, which relative coordinates
-//! would smear. In each group of at least [`MIN_CARRIERS`] images, a block is *frequent* when
-//! it is marked in at least `max(3, 5% of the group)` images and more often than chance
-//! allows: the rate `p` at which images mark the least-marked 3/4 of the blocks (so the tags
-//! themselves, up to a quarter of the image, do not raise it) gives the binomial bound
-//! `M p + 4 sqrt(M p (1 - p))`. Frequent blocks joined by their 8 neighbours are a region; an
-//! image carries the region when at least half of the region's blocks are marked in it, and a
-//! region carried by at least [`MIN_CARRIERS`] images is a finding. The region is drawn in
-//! pixels from the carriers' mark-pixel boxes (see [`region_px`]), not rounded to blocks.
-//! A mark in every image is
-//! reported too (it may differ between this set and the next, or between classes); the
-//! message says so.
+//! Works on the per-sample [`MarkGrid`]s of [`crate::marks`]. Images are grouped by block size
+//! (which follows from their size). A tag keeps its pixel offset from one corner when images
+//! differ in size, so each group is looked at from each of the four corners: in a corner's
+//! *frame*, a cell is the block-sized square at the same distances from that corner in every
+//! image, and an image marks the cells its mark-pixel boxes overlap. In each frame of a group
+//! of at least [`MIN_CARRIERS`] images, a cell is *frequent* when it is marked in at least
+//! `max(3, 5% of the group)` images and more often than chance allows: the rate `p` at which
+//! images mark the least-marked 3/4 of the cells (so the tags themselves, up to a quarter of
+//! the image, do not raise it) gives the binomial bound `M p + 4 sqrt(M p (1 - p))`. Frequent
+//! cells joined by their 8 neighbours are a region; an image carries the region when at least
+//! half of the region's cells are marked in it, and a region carried by at least
+//! [`MIN_CARRIERS`] images is a candidate. The region is drawn in pixels from the carriers'
+//! mark-pixel boxes (see [`region_px`]), not rounded to cells.
+//!
+//! The same tag shows up in several frames (in all four when the images have one size): the
+//! candidate with the most carriers is kept, top-left first among equals, and a candidate that
+//! overlaps a kept one on a shared image is the same tag. A region of one image size, or seen
+//! from the top-left, holds in every carrier as it is; otherwise it gets an
+//! [`Anchor`](super::Anchor): coordinates for the commonest size, distances from the corner for
+//! the rest. A mark in every image is reported too (it may differ between this set and the
+//! next, or between classes); the message says so.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use super::{examples, paths, Context, Finding, Region, Severity};
+use super::{examples, paths, Anchor, Context, Corner, Finding, Region, Severity};
 use crate::marks::MarkGrid;
 use crate::sample::SampleRecord;
 
@@ -29,16 +37,18 @@ const MIN_FRACTION: f64 = 0.05;
 /// Standard deviations above the chance count a frequent block needs.
 const CHANCE_SIGMAS: f64 = 4.0;
 
-/// The images of one size, each with its grid.
-type Group<'a> = Vec<(&'a SampleRecord, &'a MarkGrid)>;
+/// The images of one block size, each with its grid.
+type Group<'a> = [(&'a SampleRecord, &'a MarkGrid)];
 
-/// One finding per region where many images of one size carry a bright, sharp-edged patch.
+/// One finding per region where many images carry a bright, sharp-edged patch.
 pub fn burned_in_mark(context: &Context) -> Vec<Finding> {
-    let mut groups: BTreeMap<(usize, usize, usize), Group> = BTreeMap::new();
+    let mut groups: BTreeMap<usize, Vec<(&SampleRecord, &MarkGrid)>> = BTreeMap::new();
     for sample in context.samples {
         if let Some(grid) = &sample.marks {
-            let key = (grid.height_px, grid.width_px, grid.block_px);
-            groups.entry(key).or_default().push((sample, grid));
+            groups
+                .entry(grid.block_px)
+                .or_default()
+                .push((sample, grid));
         }
     }
     groups
@@ -48,23 +58,171 @@ pub fn burned_in_mark(context: &Context) -> Vec<Finding> {
         .collect()
 }
 
-fn group_findings(members: &[(&SampleRecord, &MarkGrid)]) -> Vec<Finding> {
-    let grid = members[0].1;
-    let (rows, cols) = (grid.rows(), grid.cols());
-    let mut counts = vec![0usize; rows * cols];
-    for (_, grid) in members {
-        for block in grid.blocks() {
-            if let Some(count) = counts.get_mut(block) {
-                *count += 1;
-            }
+/// A region found in one corner's frame.
+struct Candidate {
+    corner: Corner,
+    /// Indices of the carrying images in the group, ascending.
+    carriers: Vec<usize>,
+    /// The region in the frame: distances from the corner, as a box.
+    frame_box: [usize; 4],
+}
+
+fn group_findings(members: &Group) -> Vec<Finding> {
+    let mut candidates: Vec<Candidate> = Corner::ALL
+        .iter()
+        .flat_map(|&corner| Frame::new(members, corner).candidates(members))
+        .collect();
+    // Stable: among equals the top-left frame, then the first region in it, stays first.
+    candidates.sort_by_key(|c| Reverse(c.carriers.len()));
+    let mut kept: Vec<Candidate> = Vec::new();
+    for candidate in candidates {
+        if !kept.iter().any(|k| same_mark(members, k, &candidate)) {
+            kept.push(candidate);
         }
     }
-    let needed = frequent_count(members.len(), &counts);
-    let frequent: Vec<bool> = counts.iter().map(|&n| n >= needed).collect();
-    regions(&frequent, rows, cols)
-        .into_iter()
-        .filter_map(|blocks| finding(members, &blocks))
-        .collect()
+    kept.iter().map(|c| finding(members, c)).collect()
+}
+
+/// Whether two candidates overlap in an image both say carries them.
+fn same_mark(members: &Group, a: &Candidate, b: &Candidate) -> bool {
+    b.carriers
+        .iter()
+        .filter(|i| a.carriers.binary_search(i).is_ok())
+        .any(|&i| {
+            let grid = members[i].1;
+            let (w, h) = (grid.width_px, grid.height_px);
+            let [ax0, ay0, ax1, ay1] = a.corner.flip(a.frame_box, w, h);
+            let [bx0, by0, bx1, by1] = b.corner.flip(b.frame_box, w, h);
+            ax0 < bx1 && bx0 < ax1 && ay0 < by1 && by0 < ay1
+        })
+}
+
+/// One corner's view of a group: per image, the cells its mark boxes overlap.
+struct Frame {
+    corner: Corner,
+    block_px: usize,
+    rows: usize,
+    cols: usize,
+    /// Per image, its marked cells (row-major), ascending.
+    marked: Vec<Vec<usize>>,
+}
+
+impl Frame {
+    fn new(members: &Group, corner: Corner) -> Frame {
+        let block_px = members[0].1.block_px;
+        let rows = members.iter().map(|(_, g)| g.rows()).max().unwrap_or(0);
+        let cols = members.iter().map(|(_, g)| g.cols()).max().unwrap_or(0);
+        let mut frame = Frame {
+            corner,
+            block_px,
+            rows,
+            cols,
+            marked: Vec::with_capacity(members.len()),
+        };
+        for (_, grid) in members {
+            let mut cells: Vec<usize> = grid
+                .marked_boxes()
+                .flat_map(|(_, bx)| frame.cells(frame.boxed(grid, bx)))
+                .collect();
+            cells.sort_unstable();
+            cells.dedup();
+            frame.marked.push(cells);
+        }
+        frame
+    }
+
+    /// A box of `grid`'s image in this frame.
+    fn boxed(&self, grid: &MarkGrid, bx: [usize; 4]) -> [usize; 4] {
+        self.corner.flip(bx, grid.width_px, grid.height_px)
+    }
+
+    /// The cells a frame box overlaps.
+    fn cells(&self, [x0, y0, x1, y1]: [usize; 4]) -> impl Iterator<Item = usize> {
+        let (bp, rows, cols) = (self.block_px, self.rows, self.cols);
+        let span =
+            |lo: usize, hi: usize, n: usize| (lo / bp).min(n)..(hi.max(lo + 1).div_ceil(bp)).min(n);
+        let xs = span(x0, x1, cols);
+        span(y0, y1, rows).flat_map(move |r| xs.clone().map(move |c| r * cols + c))
+    }
+
+    fn candidates(&self, members: &Group) -> Vec<Candidate> {
+        let mut counts = vec![0usize; self.rows * self.cols];
+        for cells in &self.marked {
+            for &cell in cells {
+                counts[cell] += 1;
+            }
+        }
+        let needed = frequent_count(members.len(), &counts);
+        let frequent: Vec<bool> = counts.iter().map(|&n| n >= needed).collect();
+        regions(&frequent, self.rows, self.cols)
+            .into_iter()
+            .filter_map(|cells| {
+                let carriers: Vec<usize> = (0..members.len())
+                    .filter(|&i| {
+                        let marked = &self.marked[i];
+                        let hits = cells.iter().filter(|c| marked.binary_search(c).is_ok());
+                        2 * hits.count() >= cells.len()
+                    })
+                    .collect();
+                (carriers.len() >= MIN_CARRIERS).then(|| Candidate {
+                    corner: self.corner,
+                    frame_box: self.region_px(members, &cells, &carriers),
+                    carriers,
+                })
+            })
+            .collect()
+    }
+
+    /// The region in frame pixels: per carrier, the box around its mark boxes that overlap the
+    /// region's cells and their 8 neighbours (a jittered tag pokes into cells too few images
+    /// mark); over the carriers, the 10th percentile of the left and top sides and the 90th of
+    /// the right and bottom, so one carrier's stray mark next to the tag does not widen it.
+    fn region_px(&self, members: &Group, cells: &[usize], carriers: &[usize]) -> [usize; 4] {
+        let (rows, cols) = (self.rows, self.cols);
+        let mut near = vec![false; rows * cols];
+        for &cell in cells {
+            let (r, c) = (cell / cols, cell % cols);
+            for nr in r.saturating_sub(1)..(r + 2).min(rows) {
+                for nc in c.saturating_sub(1)..(c + 2).min(cols) {
+                    near[nr * cols + nc] = true;
+                }
+            }
+        }
+        let mut sides: [Vec<usize>; 4] = Default::default();
+        for &i in carriers {
+            let grid = members[i].1;
+            let boxes = grid
+                .marked_boxes()
+                .map(|(_, bx)| self.boxed(grid, bx))
+                .filter(|&bx| self.cells(bx).any(|cell| near[cell]));
+            let union = boxes.fold(None, |acc: Option<[usize; 4]>, [x0, y0, x1, y1]| {
+                Some(match acc {
+                    None => [x0, y0, x1, y1],
+                    Some(a) => [a[0].min(x0), a[1].min(y0), a[2].max(x1), a[3].max(y1)],
+                })
+            });
+            for (side, value) in sides.iter_mut().zip(union.into_iter().flatten()) {
+                side.push(value);
+            }
+        }
+        for side in &mut sides {
+            side.sort_unstable();
+        }
+        let low = |side: &[usize]| {
+            let last = side.len().saturating_sub(1);
+            side.get(last / 10).copied().unwrap_or(0)
+        };
+        let high = |side: &[usize]| {
+            let last = side.len().saturating_sub(1);
+            side.get(last - last / 10).copied().unwrap_or(0)
+        };
+        [
+            low(&sides[0]),
+            low(&sides[1]),
+            high(&sides[2]),
+            high(&sides[3]),
+        ]
+    }
 }
 
 /// How many images must mark a block for it to be frequent (see the module doc).
@@ -111,94 +269,57 @@ fn regions(frequent: &[bool], rows: usize, cols: usize) -> Vec<Vec<usize>> {
     out
 }
 
-/// The finding for one region, if at least [`MIN_CARRIERS`] images carry it.
-fn finding(members: &[(&SampleRecord, &MarkGrid)], blocks: &[usize]) -> Option<Finding> {
-    let carriers: Vec<(&SampleRecord, &MarkGrid)> = members
-        .iter()
-        .filter(|(_, grid)| {
-            let marked = blocks.iter().filter(|&&b| grid.is_marked(b)).count();
-            2 * marked >= blocks.len()
-        })
-        .copied()
-        .collect();
-    if carriers.len() < MIN_CARRIERS {
-        return None;
+/// The finding for a kept candidate.
+fn finding(members: &Group, candidate: &Candidate) -> Finding {
+    let carriers: Vec<&(&SampleRecord, &MarkGrid)> =
+        candidate.carriers.iter().map(|&i| &members[i]).collect();
+    // The commonest size among the carriers, the first one seen among equals.
+    let mut sizes: Vec<((usize, usize), usize)> = Vec::new();
+    for (_, grid) in &carriers {
+        let size = (grid.width_px, grid.height_px);
+        match sizes.iter_mut().find(|(s, _)| *s == size) {
+            Some((_, n)) => *n += 1,
+            None => sizes.push((size, 1)),
+        }
     }
-    let grid = members[0].1;
-    let grids: Vec<&MarkGrid> = carriers.iter().map(|(_, grid)| *grid).collect();
-    let region = region_px(grid, blocks, &grids);
+    let ((width, height), _) =
+        sizes
+            .iter()
+            .copied()
+            .fold(((0, 0), 0), |best, s| if s.1 > best.1 { s } else { best });
+    let [x0, y0, x1, y1] = candidate.corner.flip(candidate.frame_box, width, height);
+    let anchor = (sizes.len() > 1 && candidate.corner != Corner::TopLeft).then_some(Anchor {
+        corner: candidate.corner,
+        width_px: width,
+        height_px: height,
+    });
+    let region = Region {
+        x0,
+        y0,
+        x1,
+        y1,
+        anchor,
+    };
     let samples = paths(carriers.iter().map(|(sample, _)| *sample));
     let everyone = if carriers.len() == members.len() {
-        "every image of this size; "
+        "every image; "
     } else {
         ""
     };
+    let sized = match sizes.len() {
+        1 => format!("{width}x{height} px images"),
+        n => format!("images of {n} sizes"),
+    };
     let message = format!(
-        "{} of {} images carry a bright, sharp-edged patch at x {}..{}, y {}..{} ({}{}x{} px \
-         images: {}): a burned-in tag or label a model can learn as a shortcut",
+        "{} of {} images carry a bright, sharp-edged patch at {region} ({everyone}{sized}: {}): \
+         a burned-in tag or label a model can learn as a shortcut",
         carriers.len(),
         members.len(),
-        region.x0,
-        region.x1,
-        region.y0,
-        region.y1,
-        everyone,
-        grid.width_px,
-        grid.height_px,
         examples(&samples, 3)
     );
     let mut finding = Finding::new("burned-in-mark", Severity::Warning, message, samples);
     finding.region = Some(region);
-    Some(finding)
-}
-
-/// The region in pixels: per carrier, the box of its mark pixels in the region's blocks and
-/// their 8 neighbours (a jittered tag pokes into blocks too few images mark); over the
-/// carriers, the 10th percentile of the left and top sides and the 90th of the right and
-/// bottom, so one carrier's stray mark next to the tag does not widen it.
-fn region_px(grid: &MarkGrid, blocks: &[usize], carriers: &[&MarkGrid]) -> Region {
-    let (rows, cols) = (grid.rows(), grid.cols());
-    let mut near = vec![false; rows * cols];
-    for &b in blocks {
-        let (r, c) = (b / cols, b % cols);
-        for nr in r.saturating_sub(1)..(r + 2).min(rows) {
-            for nc in c.saturating_sub(1)..(c + 2).min(cols) {
-                near[nr * cols + nc] = true;
-            }
-        }
-    }
-    let mut sides: [Vec<usize>; 4] = Default::default();
-    for carrier in carriers {
-        let boxes = carrier
-            .marked_boxes()
-            .filter(|(b, _)| near.get(*b).copied().unwrap_or(false));
-        let union = boxes.fold(None, |acc: Option<[usize; 4]>, (_, [x0, y0, x1, y1])| {
-            Some(match acc {
-                None => [x0, y0, x1, y1],
-                Some(a) => [a[0].min(x0), a[1].min(y0), a[2].max(x1), a[3].max(y1)],
-            })
-        });
-        for (side, value) in sides.iter_mut().zip(union.into_iter().flatten()) {
-            side.push(value);
-        }
-    }
-    for side in &mut sides {
-        side.sort_unstable();
-    }
-    let low = |side: &[usize]| {
-        let last = side.len().saturating_sub(1);
-        side.get(last / 10).copied().unwrap_or(0)
-    };
-    let high = |side: &[usize]| {
-        let last = side.len().saturating_sub(1);
-        side.get(last - last / 10).copied().unwrap_or(0)
-    };
-    Region {
-        x0: low(&sides[0]),
-        y0: low(&sides[1]),
-        x1: high(&sides[2]),
-        y1: high(&sides[3]),
-    }
+    finding
 }
 
 #[cfg(test)]

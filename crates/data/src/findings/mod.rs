@@ -28,6 +28,10 @@ pub enum Severity {
 }
 
 /// A rectangle in pixels, `x1`/`y1` exclusive.
+///
+/// Without an `anchor` the coordinates hold in every image the finding names. With one, they
+/// are for an image of `anchor.width_px` × `anchor.height_px`, and in an image of another size
+/// the rectangle keeps its distances from `anchor.corner` ([`Region::placed`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Region {
     /// Left column.
@@ -38,6 +42,109 @@ pub struct Region {
     pub x1: usize,
     /// One past the bottom row.
     pub y1: usize,
+    /// The corner the region keeps its distance from, in images of other sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Anchor>,
+}
+
+/// Where a [`Region`] of images of mixed sizes sits: the coordinates are for an image of
+/// `width_px` × `height_px`, and keep their distances from `corner` in the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    /// The corner.
+    pub corner: Corner,
+    /// Width of the image the coordinates are given for.
+    pub width_px: usize,
+    /// Height of the image the coordinates are given for.
+    pub height_px: usize,
+}
+
+/// A corner of an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Corner {
+    /// Row 0, column 0.
+    TopLeft,
+    /// Row 0, the last column.
+    TopRight,
+    /// The last row, column 0.
+    BottomLeft,
+    /// The last row, the last column.
+    BottomRight,
+}
+
+impl Corner {
+    /// All four, top-left first.
+    pub const ALL: [Corner; 4] = [
+        Corner::TopLeft,
+        Corner::TopRight,
+        Corner::BottomLeft,
+        Corner::BottomRight,
+    ];
+
+    /// A box `[x0, y0, x1, y1]` (exclusive ends) of a `width` × `height` image seen from this
+    /// corner: its distances from the corner's two edges, again as a box. Applying it twice
+    /// gives the box back. Saturates for boxes outside the image.
+    pub fn flip(self, [x0, y0, x1, y1]: [usize; 4], width: usize, height: usize) -> [usize; 4] {
+        let (x0, x1) = match self {
+            Corner::TopRight | Corner::BottomRight => {
+                (width.saturating_sub(x1), width.saturating_sub(x0))
+            }
+            _ => (x0, x1),
+        };
+        let (y0, y1) = match self {
+            Corner::BottomLeft | Corner::BottomRight => {
+                (height.saturating_sub(y1), height.saturating_sub(y0))
+            }
+            _ => (y0, y1),
+        };
+        [x0, y0, x1, y1]
+    }
+
+    /// Its name, like `bottom-right`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Corner::TopLeft => "top-left",
+            Corner::TopRight => "top-right",
+            Corner::BottomLeft => "bottom-left",
+            Corner::BottomRight => "bottom-right",
+        }
+    }
+}
+
+impl std::fmt::Display for Region {
+    /// `x 8..99, y 8..40`, and for an anchored region `in 256x256 px images, from the
+    /// bottom-right corner in the others`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "x {}..{}, y {}..{}", self.x0, self.x1, self.y0, self.y1)?;
+        if let Some(anchor) = self.anchor {
+            write!(
+                f,
+                " in {}x{} px images, as far from the {} corner in the others",
+                anchor.width_px,
+                anchor.height_px,
+                anchor.corner.name()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Region {
+    /// The rectangle `[x0, y0, x1, y1]` in an image of `width` × `height` pixels, clipped to it.
+    pub fn placed(&self, width: usize, height: usize) -> [usize; 4] {
+        let corners = [self.x0, self.y0, self.x1, self.y1];
+        let [x0, y0, x1, y1] = match self.anchor {
+            None => corners,
+            Some(anchor) => {
+                let from_corner = anchor
+                    .corner
+                    .flip(corners, anchor.width_px, anchor.height_px);
+                anchor.corner.flip(from_corner, width, height)
+            }
+        };
+        [x0.min(width), y0.min(height), x1.min(width), y1.min(height)]
+    }
 }
 
 /// One problem a rule found in the dataset.
@@ -195,4 +302,45 @@ fn mixed_finding<K: Ord + std::fmt::Display>(
         examples(&samples, 3)
     );
     vec![Finding::new(rule, severity, message, samples)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flips_undo_themselves_and_anchored_regions_keep_their_distances_from_the_corner() {
+        let bx = [10, 20, 30, 25];
+        for corner in Corner::ALL {
+            assert_eq!(corner.flip(corner.flip(bx, 100, 50), 100, 50), bx);
+        }
+        assert_eq!(Corner::BottomRight.flip(bx, 100, 50), [70, 25, 90, 30]);
+        assert_eq!(Corner::TopRight.flip(bx, 100, 50), [70, 20, 90, 25]);
+        // 10 px from the right edge and 5 px from the bottom, in a 100x50 image.
+        let region = Region {
+            x0: 70,
+            y0: 30,
+            x1: 90,
+            y1: 45,
+            anchor: Some(Anchor {
+                corner: Corner::BottomRight,
+                width_px: 100,
+                height_px: 50,
+            }),
+        };
+        assert_eq!(region.placed(200, 80), [170, 60, 190, 75]);
+        assert_eq!(region.placed(100, 50), [70, 30, 90, 45]);
+        // Too small an image: clipped at its top-left, never below zero.
+        assert_eq!(region.placed(15, 10), [0, 0, 5, 5]);
+        let plain = Region {
+            anchor: None,
+            ..region
+        };
+        assert_eq!(plain.placed(200, 80), [70, 30, 90, 45]);
+        assert_eq!(plain.placed(80, 40), [70, 30, 80, 40]);
+        assert_eq!(plain.to_string(), "x 70..90, y 30..45");
+        assert!(region
+            .to_string()
+            .ends_with("from the bottom-right corner in the others"));
+    }
 }
