@@ -27,6 +27,9 @@ SET is one of:
                 file, its size and its tag's box as well
   xray-sizes-tl the same sizes, 15 tagged at the top left
   xray-sizes-clean the same sizes, no tag
+  derm          40 skin-photo-like 192x192 RGB PNGs with a soft dark lesion, 12 with a black ruler
+                (bar and ticks) near the bottom (+-2 px): a dark mark; prints as xray does
+  derm-clean    the same kind of photographs, no ruler
   quality       24 varied natural-looking 96x96 pictures (gray and colour, different brightness)
                 plus planted image-quality problems, one or two per rule (see QUALITY_PLANTED);
                 prints the plan and numpy's brightness, entropy and perceptual hash per PNG
@@ -406,6 +409,43 @@ def make_xray(out, rng, tagged=12, count=40, height=256, width=256, peak=230, ta
 XRAY_SIZES = [(256, 256), (320, 288), (288, 320)]
 
 
+def make_derm(out, rng, tagged=12, count=40, size=192):
+    """Skin-photo-like RGB pictures: shaded skin, noise, a dark lesion with a soft rim (nothing
+    dark is sharp-edged); `tagged` of them carry a black ruler near the bottom, a 3 px bar with
+    ticks every 8 px, offset by up to 2 px. Returns the files, the tagged ones and the boxes as
+    make_xray does."""
+    carriers = set(rng.choice(count, size=tagged, replace=False).tolist()) if tagged else set()
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64)
+    names, boxes = [], []
+    for i in range(count):
+        skin = np.array([rng.uniform(200, 235), rng.uniform(160, 190), rng.uniform(130, 160)])
+        shade = 1 + 0.08 * np.sin(x / size * np.pi * rng.uniform(0.5, 1.5) + rng.uniform(0, 6))
+        image = skin[None, None, :] * shade[..., None]
+        cy, cx = size / 2 + rng.uniform(-20, 20, size=2)
+        ry, rx = rng.uniform(22, 42, size=2)
+        distance = np.sqrt(((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2)
+        lesion = 1 / (1 + np.exp((distance - 1) * 6))
+        image = image * (1 - lesion[..., None]) + np.array([95, 62, 42])[None, None, :] * lesion[..., None]
+        image += rng.normal(0, 3, image.shape)
+        name = f"derm{i:03d}.png"
+        if i in carriers:
+            dy, dx = rng.integers(-2, 3, size=2)
+            y0, x0, length = 166 + dy, 24 + dx, 144
+            ruler = np.zeros((11, length), dtype=bool)
+            ruler[8:11, :] = True
+            ruler[2:8, ::8] = True
+            image[y0 : y0 + 11, x0 : x0 + length][ruler] = 28
+            boxes.append((int(x0), int(y0 + 2), int(x0 + length), int(y0 + 11)))
+        png(os.path.join(out, name), np.round(np.clip(image, 0, 255)).astype(np.uint8))
+        names.append(name)
+    box = core = None
+    if boxes:
+        keys = ["x0", "y0", "x1", "y1"]
+        box = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [min, min, max, max]))}
+        core = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [max, max, min, min]))}
+    return {"files": names, "tagged": sorted(f"derm{i:03d}.png" for i in carriers), "box": box, "core": core}
+
+
 def make_xray16(out, rng):
     """12-bit values in 16-bit PNGs, 192x256, the tag at the detector's ceiling (4095) in the
     bottom-right corner of 9 of 30 images."""
@@ -657,6 +697,8 @@ def main(argv):
         "xray16": make_xray16,
         "xray-sizes": lambda o, r: make_xray(o, r, tagged=15, count=45, corner="bottom-right", sizes=XRAY_SIZES),
         "xray-sizes-tl": lambda o, r: make_xray(o, r, tagged=15, count=45, sizes=XRAY_SIZES),
+        "derm": make_derm,
+        "derm-clean": lambda o, r: make_derm(o, r, tagged=0),
         "xray-sizes-clean": lambda o, r: make_xray(o, r, tagged=0, count=45, sizes=XRAY_SIZES),
         "masks": make_masks,
         "histogram": make_histogram,

@@ -1,5 +1,5 @@
-//! Burned-in marks: which blocks of a 2-D image hold bright, sharp-edged pixels, the per-sample
-//! half of the `burned-in-mark` rule (the dataset half is `findings/marks.rs`).
+//! Burned-in marks: which blocks of a 2-D image hold bright (or dark), sharp-edged pixels, the
+//! per-sample half of the `burned-in-mark` rule (the dataset half is `findings/marks.rs`).
 //!
 //! A pixel is a *mark pixel* when it is
 //! - **extreme**: at or above `max(p99, max - 0.25 (max - p1))` of the sample's own values;
@@ -10,7 +10,9 @@
 //!   count, while white letters on an X-ray's dark corner do.
 //!
 //! Uniform background (an X-ray's black border, a white page) has no edges inside and never
-//! counts. Dark marks (ink rulers) are not detected: only the bright end is looked at.
+//! counts. Dark marks (ink rulers, pen marks on skin, black text on a light photograph) are found
+//! by the same rules on the negated image, so "darker" reads "brighter" and `p1`/`p99`, `min` and
+//! `max` trade places; the two grids are kept apart.
 //!
 //! The image is cut into square blocks of [`MarkGrid::block_px`] pixels (8, doubled until the
 //! grid is at most [`MAX_GRID_SIDE`] blocks a side); a block is marked when it holds at least
@@ -143,9 +145,11 @@ pub fn block_px_for(height_px: usize, width_px: usize) -> usize {
 }
 
 /// The marks of a sample, for 2-D images: `[H, W]` or `[H, W, C]` with `C <= 4` (colour is
-/// averaged, alpha ignored), at least two blocks a side. None for anything else (volumes,
-/// vectors). `stats` are the sample's own statistics (p1, p99, max set the thresholds).
-pub fn marks_of(array: &Array, stats: &SampleStats) -> Option<MarkGrid> {
+/// averaged, alpha ignored), at least two blocks a side: `[bright, dark]`, the dark grid by the
+/// same rules on the negated image (dark ink on a bright picture). None for anything else
+/// (volumes, vectors). `stats` are the sample's own statistics (p1, p99, min and max set the
+/// thresholds).
+pub fn marks_of(array: &Array, stats: &SampleStats) -> Option<[MarkGrid; 2]> {
     let (height_px, width_px, channels) = match array.shape[..] {
         [h, w] => (h, w, 1),
         [h, w, c] if (1..=4).contains(&c) => (h, w, c),
@@ -158,29 +162,21 @@ pub fn marks_of(array: &Array, stats: &SampleStats) -> Option<MarkGrid> {
         return None;
     }
     let block_px = block_px_for(height_px, width_px);
-    let empty = || MarkGrid {
-        height_px,
-        width_px,
-        block_px,
-        runs: Vec::new(),
-        extents: Vec::new(),
+    let empty = MarkGrid::from_blocks(height_px, width_px, block_px, &[]);
+    let (Some(p1), Some(p99), Some(min), Some(max)) = (stats.p1, stats.p99, stats.min, stats.max)
+    else {
+        return Some([empty.clone(), empty]);
     };
-    let (Some(p1), Some(p99), Some(max)) = (stats.p1, stats.p99, stats.max) else {
-        return Some(empty());
-    };
-    let range = max - p1;
-    if range <= 0.0 {
-        return Some(empty());
+    let mut image = Gray::of(array, height_px, width_px, channels, p1);
+    let bright = image.grid(block_px, p1, p99, max);
+    // Negated, p99 becomes the low percentile and min the maximum; non-finite values must then
+    // sit at the low end too.
+    if stats.nan + stats.inf > 0 {
+        image = Gray::of(array, height_px, width_px, channels, p99);
     }
-    let image = Gray::of(array, height_px, width_px, channels, p1);
-    let thresholds = Thresholds {
-        extreme: p99.max(max - EXTREME_FRACTION * range),
-        edge: EDGE_FRACTION * range,
-    };
-    let blocks = image.marked_blocks(block_px, &thresholds);
-    Some(MarkGrid::from_blocks(
-        height_px, width_px, block_px, &blocks,
-    ))
+    image.values.iter_mut().for_each(|v| *v = -*v);
+    let dark = image.grid(block_px, -p99, -p1, -min);
+    Some([bright, dark])
 }
 
 struct Thresholds {
@@ -227,6 +223,21 @@ impl Gray {
         }
     }
 
+    /// The grid of bright marks, with the image's `p1`, `p99` and `max` setting the thresholds.
+    fn grid(&self, block_px: usize, p1: f64, p99: f64, max: f64) -> MarkGrid {
+        let range = max - p1;
+        let blocks = if range > 0.0 {
+            let thresholds = Thresholds {
+                extreme: p99.max(max - EXTREME_FRACTION * range),
+                edge: EDGE_FRACTION * range,
+            };
+            self.marked_blocks(block_px, &thresholds)
+        } else {
+            Vec::new()
+        };
+        MarkGrid::from_blocks(self.height_px, self.width_px, block_px, &blocks)
+    }
+
     fn at(&self, row: usize, col: usize) -> f64 {
         self.values[row * self.width_px + col]
     }
@@ -237,6 +248,7 @@ impl Gray {
         let rows = self.height_px.div_ceil(block_px);
         let cols = self.width_px.div_ceil(block_px);
         let surroundings = self.surrounding_means(block_px, rows, cols);
+        let frame = Frame::of(self, thresholds.extreme);
         let mut counts = vec![0usize; rows * cols];
         let mut boxes = vec![[u16::MAX, u16::MAX, 0, 0]; rows * cols];
         for row in 0..self.height_px {
@@ -247,6 +259,7 @@ impl Gray {
                 }
                 let block = (row / block_px) * cols + col / block_px;
                 if v - surroundings[block] >= thresholds.edge
+                    && !frame.holds(row, col)
                     && self.is_stroke_with_edge(row, col, thresholds)
                 {
                     counts[block] += 1;
@@ -316,6 +329,48 @@ impl Gray {
     }
 }
 
+/// The bands of extreme pixels that reach the image's edge straight along a row or a column: a
+/// black border or a collimator's frame, which is not a mark however sharp its inner edge.
+struct Frame {
+    /// Per row, how many pixels from the left edge are extreme, and from the right edge.
+    left: Vec<usize>,
+    right: Vec<usize>,
+    /// Per column, how many pixels from the top edge are extreme, and from the bottom edge.
+    top: Vec<usize>,
+    bottom: Vec<usize>,
+}
+
+impl Frame {
+    fn of(image: &Gray, extreme: f64) -> Frame {
+        let (h, w) = (image.height_px, image.width_px);
+        let run =
+            |values: &mut dyn Iterator<Item = f64>| values.take_while(|&v| v >= extreme).count();
+        Frame {
+            left: (0..h)
+                .map(|r| run(&mut (0..w).map(|c| image.at(r, c))))
+                .collect(),
+            right: (0..h)
+                .map(|r| run(&mut (0..w).rev().map(|c| image.at(r, c))))
+                .collect(),
+            top: (0..w)
+                .map(|c| run(&mut (0..h).map(|r| image.at(r, c))))
+                .collect(),
+            bottom: (0..w)
+                .map(|c| run(&mut (0..h).rev().map(|r| image.at(r, c))))
+                .collect(),
+        }
+    }
+
+    /// Whether the pixel lies in such a band.
+    fn holds(&self, row: usize, col: usize) -> bool {
+        let (h, w) = (self.left.len(), self.top.len());
+        col < self.left[row]
+            || w - col <= self.right[row]
+            || row < self.top[col]
+            || h - row <= self.bottom[col]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,7 +405,7 @@ mod tests {
             shape: vec![height, width, 1],
             bytes,
         };
-        marks_of(&array, &stats_of(&values)).unwrap()
+        marks_of(&array, &stats_of(&values)).unwrap()[0].clone()
     }
 
     #[test]
@@ -398,6 +453,65 @@ mod tests {
             (255.0 * (-d2 / 200.0).exp()) as u8
         });
         assert_eq!(blob.runs, Vec::<[u32; 2]>::new());
+    }
+
+    #[test]
+    fn dark_letters_on_a_bright_picture_are_dark_marks_only() {
+        // The "L" of the bright test, black on a bright gradient.
+        let bytes: Vec<u8> = (0..64 * 64)
+            .map(|i| {
+                let (r, c) = (i / 64, i % 64);
+                let letter = (10..30).contains(&r) && (12..14).contains(&c)
+                    || (28..30).contains(&r) && (12..30).contains(&c);
+                if letter {
+                    0
+                } else {
+                    (215 - r / 2 - c / 2) as u8
+                }
+            })
+            .collect();
+        let values: Vec<f64> = bytes.iter().map(|&b| f64::from(b)).collect();
+        let array = Array {
+            dtype: DType::U8,
+            shape: vec![64, 64],
+            bytes,
+        };
+        let [bright, dark] = marks_of(&array, &stats_of(&values)).unwrap();
+        assert_eq!(bright.runs, Vec::<[u32; 2]>::new(), "{bright:?}");
+        assert_eq!(dark.blocks().collect::<Vec<_>>(), vec![9, 17, 25, 26, 27]);
+        let boxes: Vec<_> = dark.marked_boxes().collect();
+        assert_eq!(boxes[0], (9, [12, 10, 14, 16]));
+    }
+
+    #[test]
+    fn a_border_band_reaching_the_edge_is_a_frame_not_a_mark() {
+        // A black border (5 px at the top and left, 3 at the right and bottom) around a bright
+        // gradient, and a black 2-px bar inside that does not touch the border.
+        let bytes: Vec<u8> = (0..64 * 64)
+            .map(|i| {
+                let (r, c) = (i / 64, i % 64);
+                let border = r < 5 || c < 5 || r >= 61 || c >= 61;
+                let bar = (40..42).contains(&r) && (20..44).contains(&c);
+                if border || bar {
+                    0
+                } else {
+                    (200 - r / 2 - c / 2) as u8
+                }
+            })
+            .collect();
+        let values: Vec<f64> = bytes.iter().map(|&b| f64::from(b)).collect();
+        let array = Array {
+            dtype: DType::U8,
+            shape: vec![64, 64],
+            bytes,
+        };
+        let [_, dark] = marks_of(&array, &stats_of(&values)).unwrap();
+        // Only the bar's blocks: row 5, columns 2..=5.
+        assert_eq!(
+            dark.blocks().collect::<Vec<_>>(),
+            vec![42, 43, 44, 45],
+            "{dark:?}"
+        );
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub struct SampleRecord {
     /// Blocks holding bright, sharp-edged pixels, for 2-D images (see [`crate::marks`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marks: Option<crate::marks::MarkGrid>,
+    /// Blocks holding dark, sharp-edged pixels, for 2-D images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dark_marks: Option<crate::marks::MarkGrid>,
 }
 
 /// Statistics of one sample's values. Mean, std and percentiles are over finite values;
@@ -205,7 +208,10 @@ pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
     };
     let histogram =
         counted_histogram.unwrap_or_else(|| SampleHistogram::of(array, stats.min, stats.max));
-    let marks = crate::marks::marks_of(array, &stats);
+    let [marks, dark_marks] = match crate::marks::marks_of(array, &stats) {
+        Some([bright, dark]) => [Some(bright), Some(dark)],
+        None => [None, None],
+    };
     SampleRecord {
         image,
         path,
@@ -222,6 +228,7 @@ pub fn record(path: String, loaded: &Loaded) -> SampleRecord {
         histogram,
         header,
         marks,
+        dark_marks,
     }
 }
 

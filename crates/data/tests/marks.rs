@@ -1,6 +1,7 @@
-//! The `burned-in-mark` rule on generated X-ray-like sets (scripts/make_audit_fixtures.py): a
-//! text tag burned into some images is found with its region and exactly its images, in 8-bit
-//! and 16-bit sets and in either corner; two tags on different images are two findings, a tag
+//! The `burned-in-mark` rule on generated X-ray-like and skin-photo-like sets
+//! (scripts/make_audit_fixtures.py): a text tag burned into some images, or a black ruler, is
+//! found with its region and exactly its images, in 8-bit and 16-bit sets, in either corner and
+//! across image sizes; two tags on different images are two findings, a tag
 //! on every image is one; sets without a tag give no such finding; sharded audits merged give
 //! the same finding.
 
@@ -72,11 +73,23 @@ fn a_bottom_right_tag_on_12_bit_values_in_16_bit_pngs_is_found() {
     assert_found("xray16", 4);
 }
 
+/// A black ruler near the bottom of some skin photographs (a dark mark, found on the negated
+/// image) beside a soft dark lesion in every one (dark, but not sharp-edged).
+#[test]
+fn a_dark_ruler_on_some_skin_photographs_is_found() {
+    assert_found("derm", 4);
+    let (dir, _) = generate("derm");
+    let report = run(dir.path());
+    assert!(marks(&report)[0].message.contains("dark, sharp-edged"));
+}
+
 #[test]
 fn sets_without_a_tag_have_no_burned_in_mark() {
     for set in [
         "xray-clean",
         "xray-sizes-clean",
+        "derm-clean",
+        "quality",
         "clean",
         "planted",
         "stats",

@@ -1,7 +1,9 @@
-//! Burned-in marks: the same bright, sharp-edged patch at the same place in many images (text
-//! tags, rulers, corner labels), a shortcut a model learns instead of the anatomy.
+//! Burned-in marks: the same bright (or dark), sharp-edged patch at the same place in many
+//! images (text tags, rulers, corner labels, ink), a shortcut a model learns instead of the
+//! anatomy.
 //!
-//! Works on the per-sample [`MarkGrid`]s of [`crate::marks`]. Images are grouped by block size
+//! Works on the per-sample [`MarkGrid`]s of [`crate::marks`], the bright and the dark ones
+//! apart (bright findings first). Images are grouped by block size
 //! (which follows from their size). A tag keeps its pixel offset from one corner when images
 //! differ in size, so each group is looked at from each of the four corners: in a corner's
 //! *frame*, a cell is the block-sized square at the same distances from that corner in every
@@ -11,12 +13,14 @@
 //! images mark the least-marked 3/4 of the cells (so the tags themselves, up to a quarter of
 //! the image, do not raise it) gives the binomial bound `M p + 4 sqrt(M p (1 - p))`. Frequent
 //! cells joined by their 8 neighbours are a region; an image carries the region when at least
-//! half of the region's cells are marked in it, and a region carried by at least
+//! half of the region's cells are marked in it, or have a marked 4-neighbour (a tag jittered
+//! across a cell border), and a region carried by at least
 //! [`MIN_CARRIERS`] images is a candidate. The region is drawn in pixels from the carriers'
 //! mark-pixel boxes (see [`region_px`]), not rounded to cells.
 //!
 //! The same tag shows up in several frames (in all four when the images have one size): the
-//! candidate with the most carriers is kept, top-left first among equals, and a candidate that
+//! candidate with the most carriers is kept, then the one with the smallest region (seen from
+//! the wrong corner, a tag on images of several sizes smears), top-left first among equals, and a candidate that
 //! overlaps a kept one on a shared image is the same tag. A region of one image size, or seen
 //! from the top-left, holds in every carrier as it is; otherwise it gets an
 //! [`Anchor`](super::Anchor): coordinates for the commonest size, distances from the corner for
@@ -40,11 +44,22 @@ const CHANCE_SIGMAS: f64 = 4.0;
 /// The images of one block size, each with its grid.
 type Group<'a> = [(&'a SampleRecord, &'a MarkGrid)];
 
-/// One finding per region where many images carry a bright, sharp-edged patch.
+/// One finding per region where many images carry a bright, or a dark, sharp-edged patch.
 pub fn burned_in_mark(context: &Context) -> Vec<Finding> {
+    let bright = findings_of(context, "bright", |sample| sample.marks.as_ref());
+    let dark = findings_of(context, "dark", |sample| sample.dark_marks.as_ref());
+    bright.into_iter().chain(dark).collect()
+}
+
+/// The findings over the grids `grid_of` picks, in a message calling the marks `kind`.
+fn findings_of(
+    context: &Context,
+    kind: &str,
+    grid_of: impl Fn(&SampleRecord) -> Option<&MarkGrid>,
+) -> Vec<Finding> {
     let mut groups: BTreeMap<usize, Vec<(&SampleRecord, &MarkGrid)>> = BTreeMap::new();
     for sample in context.samples {
-        if let Some(grid) = &sample.marks {
+        if let Some(grid) = grid_of(sample) {
             groups
                 .entry(grid.block_px)
                 .or_default()
@@ -54,7 +69,7 @@ pub fn burned_in_mark(context: &Context) -> Vec<Finding> {
     groups
         .values()
         .filter(|members| members.len() >= MIN_CARRIERS)
-        .flat_map(|members| group_findings(members))
+        .flat_map(|members| group_findings(members, kind))
         .collect()
 }
 
@@ -67,20 +82,25 @@ struct Candidate {
     frame_box: [usize; 4],
 }
 
-fn group_findings(members: &Group) -> Vec<Finding> {
+fn group_findings(members: &Group, kind: &str) -> Vec<Finding> {
     let mut candidates: Vec<Candidate> = Corner::ALL
         .iter()
         .flat_map(|&corner| Frame::new(members, corner).candidates(members))
         .collect();
-    // Stable: among equals the top-left frame, then the first region in it, stays first.
-    candidates.sort_by_key(|c| Reverse(c.carriers.len()));
+    // Most carriers first, then the tightest region: seen from the wrong corner, a tag on
+    // images of several sizes smears over several places. Stable: among equals the top-left
+    // frame, then the first region in it, stays first.
+    candidates.sort_by_key(|c| {
+        let [x0, y0, x1, y1] = c.frame_box;
+        (Reverse(c.carriers.len()), (x1 - x0) * (y1 - y0))
+    });
     let mut kept: Vec<Candidate> = Vec::new();
     for candidate in candidates {
         if !kept.iter().any(|k| same_mark(members, k, &candidate)) {
             kept.push(candidate);
         }
     }
-    kept.iter().map(|c| finding(members, c)).collect()
+    kept.iter().map(|c| finding(members, c, kind)).collect()
 }
 
 /// Whether two candidates overlap in an image both say carries them.
@@ -159,8 +179,7 @@ impl Frame {
             .filter_map(|cells| {
                 let carriers: Vec<usize> = (0..members.len())
                     .filter(|&i| {
-                        let marked = &self.marked[i];
-                        let hits = cells.iter().filter(|c| marked.binary_search(c).is_ok());
+                        let hits = cells.iter().filter(|&&c| self.marks_at(i, c));
                         2 * hits.count() >= cells.len()
                     })
                     .collect();
@@ -171,6 +190,27 @@ impl Frame {
                 })
             })
             .collect()
+    }
+
+    /// Whether image `i` marks `cell` or one of its 4 neighbours: a tag jittered across a cell
+    /// border (a thin ruler 2 px higher) marks the next row of cells instead.
+    fn marks_at(&self, i: usize, cell: usize) -> bool {
+        let marked = &self.marked[i];
+        let (r, c) = (cell / self.cols, cell % self.cols);
+        let mut near = vec![cell];
+        if r > 0 {
+            near.push(cell - self.cols);
+        }
+        if r + 1 < self.rows {
+            near.push(cell + self.cols);
+        }
+        if c > 0 {
+            near.push(cell - 1);
+        }
+        if c + 1 < self.cols {
+            near.push(cell + 1);
+        }
+        near.iter().any(|n| marked.binary_search(n).is_ok())
     }
 
     /// The region in frame pixels: per carrier, the box around its mark boxes that overlap the
@@ -270,7 +310,7 @@ fn regions(frequent: &[bool], rows: usize, cols: usize) -> Vec<Vec<usize>> {
 }
 
 /// The finding for a kept candidate.
-fn finding(members: &Group, candidate: &Candidate) -> Finding {
+fn finding(members: &Group, candidate: &Candidate, kind: &str) -> Finding {
     let carriers: Vec<&(&SampleRecord, &MarkGrid)> =
         candidate.carriers.iter().map(|&i| &members[i]).collect();
     // The commonest size among the carriers, the first one seen among equals.
@@ -311,7 +351,7 @@ fn finding(members: &Group, candidate: &Candidate) -> Finding {
         n => format!("images of {n} sizes"),
     };
     let message = format!(
-        "{} of {} images carry a bright, sharp-edged patch at {region} ({everyone}{sized}: {}): \
+        "{} of {} images carry a {kind}, sharp-edged patch at {region} ({everyone}{sized}: {}): \
          a burned-in tag or label a model can learn as a shortcut",
         carriers.len(),
         members.len(),
