@@ -356,6 +356,17 @@ def xray(rng, height, width, peak):
     return image
 
 
+def around_and_inside(boxes):
+    """The box around all (x0, y0, x1, y1) boxes and the box inside every one, as dicts; None,
+    None without boxes."""
+    if not boxes:
+        return None, None
+    keys = ["x0", "y0", "x1", "y1"]
+    around = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [min, min, max, max]))}
+    inside = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [max, max, min, min]))}
+    return around, inside
+
+
 def tag_mask(lines):
     """Blocky white text (Pillow's default font, thresholded): a boolean mask cropped to it."""
     from PIL import ImageDraw, ImageFont
@@ -393,11 +404,7 @@ def make_xray(out, rng, tagged=12, count=40, height=256, width=256, peak=230, ta
             per_file[name] = {"width": width, "height": height, "box": list(boxes[-1])}
         png(os.path.join(out, name), np.round(image).astype(dtype))
         names.append(name)
-    box = core = None
-    if boxes:
-        keys = ["x0", "y0", "x1", "y1"]
-        box = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [min, min, max, max]))}
-        core = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [max, max, min, min]))}
+    box, core = around_and_inside(boxes)
     tagged_names = sorted(f"cxr{i:03d}.png" for i in carriers)
     # box: every tag's pixels lie inside; core: inside every tag's box
     result = {"files": names, "tagged": tagged_names, "box": box, "core": core}
@@ -438,11 +445,7 @@ def make_derm(out, rng, tagged=12, count=40, size=192):
             boxes.append((int(x0), int(y0 + 2), int(x0 + length), int(y0 + 11)))
         png(os.path.join(out, name), np.round(np.clip(image, 0, 255)).astype(np.uint8))
         names.append(name)
-    box = core = None
-    if boxes:
-        keys = ["x0", "y0", "x1", "y1"]
-        box = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [min, min, max, max]))}
-        core = {k: f(b[i] for b in boxes) for i, (k, f) in enumerate(zip(keys, [max, max, min, min]))}
+    box, core = around_and_inside(boxes)
     return {"files": names, "tagged": sorted(f"derm{i:03d}.png" for i in carriers), "box": box, "core": core}
 
 

@@ -395,7 +395,8 @@ mod tests {
         }
     }
 
-    fn grid_of(height: usize, width: usize, pixel: impl Fn(usize, usize) -> u8) -> MarkGrid {
+    /// The `[bright, dark]` grids of a gray `u8` image drawn by `pixel(row, col)`.
+    fn grids_of(height: usize, width: usize, pixel: impl Fn(usize, usize) -> u8) -> [MarkGrid; 2] {
         let bytes: Vec<u8> = (0..height * width)
             .map(|i| pixel(i / width, i % width))
             .collect();
@@ -405,7 +406,12 @@ mod tests {
             shape: vec![height, width, 1],
             bytes,
         };
-        marks_of(&array, &stats_of(&values)).unwrap()[0].clone()
+        marks_of(&array, &stats_of(&values)).unwrap()
+    }
+
+    fn grid_of(height: usize, width: usize, pixel: impl Fn(usize, usize) -> u8) -> MarkGrid {
+        let [bright, _] = grids_of(height, width, pixel);
+        bright
     }
 
     #[test]
@@ -458,25 +464,15 @@ mod tests {
     #[test]
     fn dark_letters_on_a_bright_picture_are_dark_marks_only() {
         // The "L" of the bright test, black on a bright gradient.
-        let bytes: Vec<u8> = (0..64 * 64)
-            .map(|i| {
-                let (r, c) = (i / 64, i % 64);
-                let letter = (10..30).contains(&r) && (12..14).contains(&c)
-                    || (28..30).contains(&r) && (12..30).contains(&c);
-                if letter {
-                    0
-                } else {
-                    (215 - r / 2 - c / 2) as u8
-                }
-            })
-            .collect();
-        let values: Vec<f64> = bytes.iter().map(|&b| f64::from(b)).collect();
-        let array = Array {
-            dtype: DType::U8,
-            shape: vec![64, 64],
-            bytes,
-        };
-        let [bright, dark] = marks_of(&array, &stats_of(&values)).unwrap();
+        let [bright, dark] = grids_of(64, 64, |r, c| {
+            let letter = (10..30).contains(&r) && (12..14).contains(&c)
+                || (28..30).contains(&r) && (12..30).contains(&c);
+            if letter {
+                0
+            } else {
+                (215 - r / 2 - c / 2) as u8
+            }
+        });
         assert_eq!(bright.runs, Vec::<[u32; 2]>::new(), "{bright:?}");
         assert_eq!(dark.blocks().collect::<Vec<_>>(), vec![9, 17, 25, 26, 27]);
         let boxes: Vec<_> = dark.marked_boxes().collect();
@@ -487,25 +483,15 @@ mod tests {
     fn a_border_band_reaching_the_edge_is_a_frame_not_a_mark() {
         // A black border (5 px at the top and left, 3 at the right and bottom) around a bright
         // gradient, and a black 2-px bar inside that does not touch the border.
-        let bytes: Vec<u8> = (0..64 * 64)
-            .map(|i| {
-                let (r, c) = (i / 64, i % 64);
-                let border = r < 5 || c < 5 || r >= 61 || c >= 61;
-                let bar = (40..42).contains(&r) && (20..44).contains(&c);
-                if border || bar {
-                    0
-                } else {
-                    (200 - r / 2 - c / 2) as u8
-                }
-            })
-            .collect();
-        let values: Vec<f64> = bytes.iter().map(|&b| f64::from(b)).collect();
-        let array = Array {
-            dtype: DType::U8,
-            shape: vec![64, 64],
-            bytes,
-        };
-        let [_, dark] = marks_of(&array, &stats_of(&values)).unwrap();
+        let [_, dark] = grids_of(64, 64, |r, c| {
+            let border = r < 5 || c < 5 || r >= 61 || c >= 61;
+            let bar = (40..42).contains(&r) && (20..44).contains(&c);
+            if border || bar {
+                0
+            } else {
+                (200 - r / 2 - c / 2) as u8
+            }
+        });
         // Only the bar's blocks: row 5, columns 2..=5.
         assert_eq!(
             dark.blocks().collect::<Vec<_>>(),
