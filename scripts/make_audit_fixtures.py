@@ -22,10 +22,11 @@ SET is one of:
                 the core box inside every tag's box
   xray-clean    the same kind of images, no tag: no burned-in-mark may fire
   xray16        30 12-bit images in 16-bit PNGs, 192x256, 9 tagged at the bottom right
-  xray-sizes    45 X-ray-like PNGs of three sizes (256x256, 320x288, 288x320 HxW), 15 tagged at
-                the bottom right at the same distances from that corner; prints, per tagged
-                file, its size and its tag's box as well
-  xray-sizes-tl the same sizes, 15 tagged at the top left
+  xray-sizes    48 X-ray-like PNGs of four sizes (256x256, 320x288, 288x320, 576x544 HxW; the
+                last has 16 px mark blocks, the others 8), 16 tagged at the bottom right at the
+                same distances from that corner; prints, per tagged file, its size and its
+                tag's box as well
+  xray-sizes-tl the same sizes, 16 tagged at the top left
   xray-sizes-clean the same sizes, no tag
   derm          40 skin-photo-like 192x192 RGB PNGs with a soft dark lesion, 12 with a black ruler
                 (bar and ticks) near the bottom (+-2 px): a dark mark; prints as xray does
@@ -413,7 +414,7 @@ def make_xray(out, rng, tagged=12, count=40, height=256, width=256, peak=230, ta
     return result
 
 
-XRAY_SIZES = [(256, 256), (320, 288), (288, 320)]
+XRAY_SIZES = [(256, 256), (320, 288), (288, 320), (576, 544)]
 
 
 def make_derm(out, rng, tagged=12, count=40, size=192):

@@ -109,11 +109,12 @@ fn sets_without_a_tag_have_no_burned_in_mark() {
     }
 }
 
-/// A tag at the same distances from one corner of images of three sizes is one finding. From
+/// A tag at the same distances from one corner of images of four sizes (one of them with larger
+/// mark blocks) is one finding. From
 /// the bottom-right, the region is anchored there, and placed in each carrier's size it lands
 /// on that image's own tag; from the top-left, plain coordinates hold in every size.
 #[test]
-fn a_tag_at_one_corner_of_images_of_three_sizes_is_one_finding() {
+fn a_tag_at_one_corner_of_images_of_four_sizes_is_one_finding() {
     for (set, anchor) in [
         ("xray-sizes", Some(Corner::BottomRight)),
         ("xray-sizes-tl", None),
@@ -140,9 +141,9 @@ fn a_tag_at_one_corner_of_images_of_three_sizes_is_one_finding() {
                 "{set}: {name} ({width}x{height}): region {placed:?}, tag {tag:?}"
             );
         }
-        assert_eq!(sizes.len(), 3, "{set}: the carriers have three sizes");
+        assert_eq!(sizes.len(), 4, "{set}: the carriers have four sizes");
         assert!(
-            found[0].message.contains("images of 3 sizes"),
+            found[0].message.contains("images of 4 sizes"),
             "{}",
             found[0].message
         );

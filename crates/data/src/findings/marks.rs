@@ -3,13 +3,13 @@
 //! anatomy.
 //!
 //! Works on the per-sample [`MarkGrid`]s of [`crate::marks`], the bright and the dark ones
-//! apart (bright findings first). Images are grouped by block size
-//! (which follows from their size). A tag keeps its pixel offset from one corner when images
-//! differ in size, so each group is looked at from each of the four corners: in a corner's
-//! *frame*, a cell is the block-sized square at the same distances from that corner in every
-//! image, and an image marks the cells its mark-pixel boxes overlap. In each frame of a group
-//! of at least [`MIN_CARRIERS`] images, a cell is *frequent* when it is marked in at least
-//! `max(3, 5% of the group)` images and more often than chance allows: the rate `p` at which
+//! apart (bright findings first). A tag keeps its pixel offset from one corner when images
+//! differ in size, so the images are looked at from each of the four corners: in a corner's
+//! *frame*, a cell is the square at the same distances from that corner in every image (as
+//! large as the commonest block size), and an image marks the cells its mark-pixel boxes
+//! overlap. In each frame of at least [`MIN_CARRIERS`] images, a cell is *frequent* when it is
+//! marked in at least
+//! `max(3, 5% of the images)` images and more often than chance allows: the rate `p` at which
 //! images mark the least-marked 3/4 of the cells (so the tags themselves, up to a quarter of
 //! the image, do not raise it) gives the binomial bound `M p + 4 sqrt(M p (1 - p))`. Frequent
 //! cells joined by their 8 neighbours are a region; an image carries the region when at least
@@ -20,8 +20,8 @@
 //!
 //! The same tag shows up in several frames (in all four when the images have one size): the
 //! candidate with the most carriers is kept, then the one with the smallest region (seen from
-//! the wrong corner, a tag on images of several sizes smears), top-left first among equals, and a candidate that
-//! overlaps a kept one on a shared image is the same tag. A region of one image size, or seen
+//! the wrong corner, a tag on images of several sizes smears), top-left first among equals,
+//! and a candidate that overlaps a kept one on a shared image is the same tag. A region of one image size, or seen
 //! from the top-left, holds in every carrier as it is; otherwise it gets an
 //! [`Anchor`](super::Anchor): coordinates for the commonest size, distances from the corner for
 //! the rest. A mark in every image is reported too (it may differ between this set and the
@@ -36,12 +36,12 @@ use crate::sample::SampleRecord;
 
 /// Fewest images that must carry a region for it to be reported.
 pub const MIN_CARRIERS: usize = 3;
-/// Fewest images, as a fraction of the size group, in which a block must be marked.
+/// Fewest images, as a fraction of all, in which a cell must be marked.
 const MIN_FRACTION: f64 = 0.05;
 /// Standard deviations above the chance count a frequent block needs.
 const CHANCE_SIGMAS: f64 = 4.0;
 
-/// The images of one block size, each with its grid.
+/// The images with a mark grid, each with it.
 type Group<'a> = [(&'a SampleRecord, &'a MarkGrid)];
 
 /// One finding per region where many images carry a bright, or a dark, sharp-edged patch.
@@ -57,32 +57,40 @@ fn findings_of(
     kind: &str,
     grid_of: impl Fn(&SampleRecord) -> Option<&MarkGrid>,
 ) -> Vec<Finding> {
-    let mut groups: BTreeMap<usize, Vec<(&SampleRecord, &MarkGrid)>> = BTreeMap::new();
-    for sample in context.samples {
-        if let Some(grid) = grid_of(sample) {
-            groups
-                .entry(grid.block_px)
-                .or_default()
-                .push((sample, grid));
-        }
+    let members: Vec<(&SampleRecord, &MarkGrid)> = context
+        .samples
+        .iter()
+        .filter_map(|sample| Some((sample, grid_of(sample)?)))
+        .collect();
+    if members.len() < MIN_CARRIERS {
+        return Vec::new();
     }
-    groups
-        .values()
-        .filter(|members| members.len() >= MIN_CARRIERS)
-        .flat_map(|members| group_findings(members, kind))
-        .collect()
+    findings_in(&members, kind)
+}
+
+/// The block size most images have, the smallest among equals.
+fn commonest_block_px(members: &Group) -> usize {
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    for (_, grid) in members {
+        *counts.entry(grid.block_px).or_default() += 1;
+    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    counts
+        .into_iter()
+        .find(|&(_, n)| n == most)
+        .map_or(crate::marks::MIN_BLOCK_PX, |(block_px, _)| block_px)
 }
 
 /// A region found in one corner's frame.
 struct Candidate {
     corner: Corner,
-    /// Indices of the carrying images in the group, ascending.
+    /// Indices of the carrying images, ascending.
     carriers: Vec<usize>,
     /// The region in the frame: distances from the corner, as a box.
     frame_box: [usize; 4],
 }
 
-fn group_findings(members: &Group, kind: &str) -> Vec<Finding> {
+fn findings_in(members: &Group, kind: &str) -> Vec<Finding> {
     let mut candidates: Vec<Candidate> = Corner::ALL
         .iter()
         .flat_map(|&corner| Frame::new(members, corner).candidates(members))
@@ -117,7 +125,7 @@ fn same_mark(members: &Group, a: &Candidate, b: &Candidate) -> bool {
         })
 }
 
-/// One corner's view of a group: per image, the cells its mark boxes overlap.
+/// One corner's view of the images: per image, the cells its mark boxes overlap.
 struct Frame {
     corner: Corner,
     block_px: usize,
@@ -129,9 +137,16 @@ struct Frame {
 
 impl Frame {
     fn new(members: &Group, corner: Corner) -> Frame {
-        let block_px = members[0].1.block_px;
-        let rows = members.iter().map(|(_, g)| g.rows()).max().unwrap_or(0);
-        let cols = members.iter().map(|(_, g)| g.cols()).max().unwrap_or(0);
+        let block_px = commonest_block_px(members);
+        let rows = members
+            .iter()
+            .map(|(_, g)| g.height_px.div_ceil(block_px))
+            .max();
+        let cols = members
+            .iter()
+            .map(|(_, g)| g.width_px.div_ceil(block_px))
+            .max();
+        let (rows, cols) = (rows.unwrap_or(0), cols.unwrap_or(0));
         let mut frame = Frame {
             corner,
             block_px,
