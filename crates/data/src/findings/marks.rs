@@ -210,22 +210,19 @@ impl Frame {
     /// Whether image `i` marks `cell` or one of its 4 neighbours: a tag jittered across a cell
     /// border (a thin ruler 2 px higher) marks the next row of cells instead.
     fn marks_at(&self, i: usize, cell: usize) -> bool {
+        let (rows, cols) = (self.rows, self.cols);
+        let (r, c) = (cell / cols, cell % cols);
+        let near = [
+            Some(cell),
+            (r > 0).then(|| cell - cols),
+            (r + 1 < rows).then(|| cell + cols),
+            (c > 0).then(|| cell - 1),
+            (c + 1 < cols).then(|| cell + 1),
+        ];
         let marked = &self.marked[i];
-        let (r, c) = (cell / self.cols, cell % self.cols);
-        let mut near = vec![cell];
-        if r > 0 {
-            near.push(cell - self.cols);
-        }
-        if r + 1 < self.rows {
-            near.push(cell + self.cols);
-        }
-        if c > 0 {
-            near.push(cell - 1);
-        }
-        if c + 1 < self.cols {
-            near.push(cell + 1);
-        }
-        near.iter().any(|n| marked.binary_search(n).is_ok())
+        near.into_iter()
+            .flatten()
+            .any(|n| marked.binary_search(&n).is_ok())
     }
 
     /// The region in frame pixels: per carrier, the box around its mark boxes that overlap the
