@@ -248,7 +248,7 @@ impl Gray {
         let rows = self.height_px.div_ceil(block_px);
         let cols = self.width_px.div_ceil(block_px);
         let surroundings = self.surrounding_means(block_px, rows, cols);
-        let frame = Frame::of(self, thresholds.extreme);
+        let borders = Borders::of(self, thresholds.extreme);
         let mut counts = vec![0usize; rows * cols];
         let mut boxes = vec![[u16::MAX, u16::MAX, 0, 0]; rows * cols];
         for row in 0..self.height_px {
@@ -259,7 +259,7 @@ impl Gray {
                 }
                 let block = (row / block_px) * cols + col / block_px;
                 if v - surroundings[block] >= thresholds.edge
-                    && !frame.holds(row, col)
+                    && !borders.hold(row, col)
                     && self.is_stroke_with_edge(row, col, thresholds)
                 {
                     counts[block] += 1;
@@ -331,7 +331,7 @@ impl Gray {
 
 /// The bands of extreme pixels that reach the image's edge straight along a row or a column: a
 /// black border or a collimator's frame, which is not a mark however sharp its inner edge.
-struct Frame {
+struct Borders {
     /// Per row, how many pixels from the left edge are extreme, and from the right edge.
     left: Vec<usize>,
     right: Vec<usize>,
@@ -340,12 +340,12 @@ struct Frame {
     bottom: Vec<usize>,
 }
 
-impl Frame {
-    fn of(image: &Gray, extreme: f64) -> Frame {
+impl Borders {
+    fn of(image: &Gray, extreme: f64) -> Borders {
         let (h, w) = (image.height_px, image.width_px);
         let run =
             |values: &mut dyn Iterator<Item = f64>| values.take_while(|&v| v >= extreme).count();
-        Frame {
+        Borders {
             left: (0..h)
                 .map(|r| run(&mut (0..w).map(|c| image.at(r, c))))
                 .collect(),
@@ -362,7 +362,7 @@ impl Frame {
     }
 
     /// Whether the pixel lies in such a band.
-    fn holds(&self, row: usize, col: usize) -> bool {
+    fn hold(&self, row: usize, col: usize) -> bool {
         let (h, w) = (self.left.len(), self.top.len());
         col < self.left[row]
             || w - col <= self.right[row]
